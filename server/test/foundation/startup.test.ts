@@ -1,0 +1,69 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import mongoose from 'mongoose';
+import { launchDatabase } from '../../src/db/launcher';
+import { defaultLauncherDeps } from '../../src/db/default-launcher';
+import { withDatabaseName } from '../../src/db/connection';
+import { startServerProcess } from '../support/process';
+import { testServerUri } from '../support/database';
+
+jest.setTimeout(60_000);
+
+describe('starting the server', () => {
+  it('exits non-zero with one message naming each bad variable', async () => {
+    const server = startServerProcess({ PORT: 'abc', LOG_LEVEL: 'shouty' });
+    expect(await server.exited).toBe(1);
+    const out = server.output();
+    expect(out).toContain('Invalid configuration');
+    expect(out).toMatch(/PORT:/);
+    expect(out).toMatch(/LOG_LEVEL:/);
+    expect(out).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('fails within seconds with one clear line when MONGODB_URI cannot be reached', async () => {
+    const started = Date.now();
+    const server = startServerProcess({ MONGODB_URI: 'mongodb://127.0.0.1:1/x', PORT: '0' });
+    expect(await server.exited).toBe(1);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const lines = server.output().trim().split('\n').filter((line) => line.trim());
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Cannot reach the database at mongodb:\/\/127\.0\.0\.1:1\/x .*Check MONGODB_URI\.$/);
+  });
+
+  it('comes up on the test database, reports ready, and stops cleanly on SIGTERM', async () => {
+    const server = startServerProcess({ MONGODB_URI: withDatabaseName(testServerUri(), `t_startup_${process.pid}`), PORT: '0' });
+    const port = await server.listening;
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready' });
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(server.output()).toContain('"msg":"stopped"');
+  });
+});
+
+describe('embedded database', () => {
+  const embedded = process.env.TEST_DATABASE_KIND !== 'uri';
+  (embedded ? it : it.skip)('keeps data across a restart (same data directory)', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cs-persist-'));
+    const deps = defaultLauncherDeps(() => {});
+    try {
+      const first = await launchDatabase({ dataDir }, deps);
+      const a = await mongoose.createConnection(withDatabaseName(first.uri, 'persist')).asPromise();
+      await a.collection('notes').insertOne({ _id: 'n1' as never, text: '犹豫期' });
+      await a.close();
+      await first.stop();
+
+      const second = await launchDatabase({ dataDir }, deps);
+      const b = await mongoose.createConnection(withDatabaseName(second.uri, 'persist')).asPromise();
+      expect(await b.collection('notes').findOne({ _id: 'n1' as never })).toMatchObject({ text: '犹豫期' });
+      await b.close();
+      await second.stop();
+    } finally {
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
