@@ -21,6 +21,8 @@ export const configSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   /** How long shutdown waits for in-flight requests before closing them. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  /** How often each instance checks whether the knowledge changed (edits made through any instance). */
+  KNOWLEDGE_REFRESH_MS: z.coerce.number().int().positive().default(5_000),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

@@ -5,10 +5,10 @@ export function redactUri(uri: string): string {
   return uri.replace(/\/\/([^@/]+)@/, '//***@');
 }
 
-/** Puts a database name into a server URI, keeping any query options. */
-export function withDatabaseName(serverUri: string, dbName: string): string {
+/** Puts a database name into a server URI (unless it names one, or `replace`), keeping any query options. */
+export function withDatabaseName(serverUri: string, dbName: string, options: { replace?: boolean } = {}): string {
   const url = new URL(serverUri);
-  if (url.pathname === '' || url.pathname === '/') url.pathname = `/${dbName}`;
+  if (options.replace || url.pathname === '' || url.pathname === '/') url.pathname = `/${dbName}`;
   return url.toString();
 }
 

@@ -1,0 +1,140 @@
+import type { HandoffRules } from '../config/wechat-config';
+import type { Choice, Decision, EmotionReading, HandoffReason, InboundMessage, Understanding } from './types';
+
+/** What the decision needs to know about a sub-intent, from the knowledge base. */
+export interface SubIntentFacts {
+  id: string;
+  name: string;
+  scenarioId: string;
+  sensitive: boolean;
+  /** True when every solution depends on the product, so the bot must know it first. */
+  needsProduct: boolean;
+}
+
+export interface DialogueState {
+  pendingChoices: Choice[];
+  pendingSlot?: { slot: string; subIntentId: string };
+  slots: Record<string, string>;
+  lowConfidenceStreak: number;
+  /** Earlier readings, oldest first (the current one is in the understanding). */
+  emotions: EmotionReading[];
+  lastScenarioId?: string;
+  vip: boolean;
+}
+
+const CHINESE_DIGITS: Record<string, number> = { 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
+
+/** "2", "２", "第2个", "第二个", "选三" → the number picked, when the whole message is just that. */
+export function pickedNumber(text: string): number | undefined {
+  const normalised = text.trim().replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
+  const match = /^(?:第|选|选择)?\s*([1-9]|[一二两三四五六七八九])\s*(?:个|项|条|号)?[。.!！]?$/.exec(normalised);
+  if (!match) return undefined;
+  return CHINESE_DIGITS[match[1]] ?? Number(match[1]);
+}
+
+function containsAny(text: string, words: string[]): boolean {
+  return words.some((word) => text.includes(word));
+}
+
+/** Signed mood: positive emotions above zero, negative below, scaled by intensity. */
+function mood(reading: EmotionReading): number {
+  if (reading.polarity === 'positive') return reading.intensity;
+  if (reading.polarity === 'negative') return -reading.intensity;
+  return 0;
+}
+
+/** The mood fell at every step over the window and ends negative. */
+export function emotionWorsening(history: EmotionReading[], current: EmotionReading, window: number): boolean {
+  const recent = [...history, current].slice(-window);
+  if (recent.length < window) return false;
+  const moods = recent.map(mood);
+  return moods.every((m, i) => i === 0 || m < moods[i - 1]) && moods[moods.length - 1] < 0;
+}
+
+function largestAmount(understanding: Understanding): number {
+  return Math.max(0, ...understanding.entities.filter((e) => e.type === 'amount' && typeof e.value === 'number').map((e) => e.value as number));
+}
+
+/** The reasons this message must go to a human, in the order they are recorded. */
+export function handoffReasons(
+  text: string,
+  understanding: Understanding,
+  state: DialogueState,
+  rules: HandoffRules,
+  top: SubIntentFacts | undefined,
+): HandoffReason[] {
+  const reasons: HandoffReason[] = [];
+  const topConfidence = understanding.candidates[0]?.confidence ?? 0;
+  const explicitSubIntent = top && rules.explicitRequestSubIntents.includes(top.id) && topConfidence >= rules.answer.minConfidence;
+  if (containsAny(text, rules.words.explicitRequest) || explicitSubIntent) reasons.push('explicit_request');
+  if (containsAny(text, rules.words.complaint)) reasons.push('complaint');
+  if (containsAny(text, rules.words.regulator)) reasons.push('regulator');
+  const emotion = understanding.emotion;
+  if (rules.emotion.negativeLabels.includes(emotion.label as never) && emotion.intensity >= rules.emotion.handoffIntensity) {
+    reasons.push('negative_emotion');
+  } else if (emotionWorsening(state.emotions, emotion, rules.emotion.worseningWindow)) {
+    reasons.push('emotion_worsening');
+  }
+  if (top?.sensitive && topConfidence >= rules.answer.minConfidence) reasons.push('sensitive_intent');
+  const scenario = top?.scenarioId ?? state.lastScenarioId;
+  if (scenario && rules.largeClaim.scenarios.includes(scenario) && largestAmount(understanding) >= rules.largeClaim.amountYuan) {
+    reasons.push('large_claim');
+  }
+  if (state.vip && topConfidence < rules.vip.minConfidence && reasons.length === 0) reasons.push('vip');
+  return reasons;
+}
+
+export interface DecideInput {
+  inbound: InboundMessage;
+  text: string;
+  understanding: Understanding;
+  state: DialogueState;
+  rules: HandoffRules;
+  facts(subIntentId: string): SubIntentFacts | undefined;
+}
+
+/** answer · clarify · ask a slot · hand off — with the reason, from one message and the dialogue so far. */
+export function decide({ text, understanding, state, rules, facts }: DecideInput): Decision {
+  const answerOrAsk = (subIntentId: string, confidence: number, reason: string): Decision => {
+    const sub = facts(subIntentId);
+    if (sub?.needsProduct && !state.slots.product) {
+      return { action: 'ask_slot', slot: 'product', subIntentId, reason: `${reason}; its answer depends on the product` };
+    }
+    return { action: 'answer', subIntentId, solutionId: '', confidence, reason };
+  };
+
+  // A reply to numbered choices.
+  const picked = state.pendingChoices.length ? pickedNumber(text) : undefined;
+  if (picked !== undefined) {
+    const choice = state.pendingChoices.find((c) => c.number === picked);
+    if (choice) return answerOrAsk(choice.subIntentId, 1, `user picked choice ${picked}`);
+  }
+
+  const top = understanding.candidates[0];
+  const topFacts = top ? facts(top.subIntentId) : undefined;
+  const reasons = handoffReasons(text, understanding, state, rules, topFacts);
+  if (reasons.length) return { action: 'handoff', reasons, reason: `hand off: ${reasons.join(', ')}` };
+
+  // The missing slot arrived: answer the question it was asked for.
+  if (state.pendingSlot && state.pendingSlot.slot === 'product') {
+    const product = understanding.entities.find((e) => e.type === 'product');
+    if (product) return { action: 'answer', subIntentId: state.pendingSlot.subIntentId, solutionId: '', confidence: 1, reason: 'slot product filled' };
+  }
+
+  if (top && top.confidence >= rules.answer.minConfidence) {
+    return answerOrAsk(top.subIntentId, top.confidence, `confident (${top.confidence.toFixed(2)} ≥ ${rules.answer.minConfidence})`);
+  }
+  const plausible = understanding.candidates.filter((c) => c.confidence >= rules.answer.clarifyMinConfidence);
+  if (plausible.length > 0) {
+    const choices = plausible.slice(0, rules.answer.maxChoices).map((c, i) => ({ number: i + 1, label: c.name, subIntentId: c.subIntentId }));
+    if (choices.length === 1) {
+      // One plausible meaning is still a question worth confirming rather than a guess.
+      return { action: 'clarify', choices, reason: `one plausible sub-intent below the answer threshold (${top!.confidence.toFixed(2)})` };
+    }
+    return { action: 'clarify', choices, reason: `ambiguous: ${choices.length} plausible sub-intents, best ${top!.confidence.toFixed(2)}` };
+  }
+  if (state.lowConfidenceStreak + 1 >= rules.lowConfidence.handoffAfter) {
+    return { action: 'handoff', reasons: ['repeated_low_confidence'], reason: `hand off: ${state.lowConfidenceStreak + 1} misses in a row` };
+  }
+  return { action: 'fallback', reason: `no plausible answer (best ${(top?.confidence ?? 0).toFixed(2)})` };
+}

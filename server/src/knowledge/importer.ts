@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import type { Model } from 'mongoose';
+import { Intent, KnowledgeChange, KnowledgeRevision, Scenario, Solution, SubIntent } from './models';
+import path from 'node:path';
+import { readFaqFile, readKnowledgeDir, type KnowledgeSet } from './source';
+
+type Layer = 'scenario' | 'intent' | 'subIntent' | 'solution';
+
+export interface PlannedChange { layer: Layer; id: string; action: 'created' | 'updated' | 'retired'; source: string }
+export interface ImportReport { changes: PlannedChange[]; unchanged: number; revision?: number }
+
+export interface ImportOptions {
+  /** Who is importing (recorded with every change). */
+  by: string;
+  /** Compute and return the diff without writing. */
+  dryRun?: boolean;
+  /** Which existing entries this import owns: those it does not mention any more are retired. */
+  ownsSource(source: string): boolean;
+  onProgress?(done: number, total: number): void;
+}
+
+const BATCH = 2_000;
+
+interface LayerSpec {
+  layer: Layer;
+  model: Model<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- the four layer models differ only in fields
+  entries: Array<{ id: string; source: string; fields: Record<string, unknown> }>;
+}
+
+function hashOf(fields: Record<string, unknown>): string {
+  return createHash('sha1').update(JSON.stringify(fields)).digest('hex');
+}
+
+function layersOf(set: KnowledgeSet): LayerSpec[] {
+  return [
+    { layer: 'scenario', model: Scenario, entries: set.scenarios.map(({ id, source, ...fields }) => ({ id, source, fields })) },
+    { layer: 'intent', model: Intent, entries: set.intents.map(({ id, source, ...fields }) => ({ id, source, fields })) },
+    { layer: 'subIntent', model: SubIntent, entries: set.subIntents.map(({ id, source, ...fields }) => ({ id, source, fields })) },
+    { layer: 'solution', model: Solution, entries: set.solutions.map(({ id, source, ...fields }) => ({ id, source, fields })) },
+  ];
+}
+
+/**
+ * Brings the store in line with an authored set: creates what is new, updates what changed (version + 1),
+ * retires what this import owns but no longer mentions, and leaves everything else untouched, so running the
+ * same import twice writes nothing. Every change is logged; the revision bump tells every instance to refresh.
+ */
+export async function importKnowledge(set: KnowledgeSet, options: ImportOptions): Promise<ImportReport> {
+  const layers = layersOf(set);
+  const total = layers.reduce((sum, l) => sum + l.entries.length, 0);
+  let done = 0;
+  const changes: PlannedChange[] = [];
+  let unchanged = 0;
+
+  for (const { layer, model, entries } of layers) {
+    const existing = new Map<string, { contentHash: string; status: string; version: number; source: string }>();
+    for await (const doc of model.find({}, { contentHash: 1, status: 1, version: 1, source: 1 }).lean().cursor()) {
+      const row = doc as { _id: string; contentHash: string; status: string; version: number; source: string };
+      existing.set(row._id, row);
+    }
+
+    const writes: Parameters<typeof model.bulkWrite>[0] = [];
+    const log: Array<{ entity: Layer; entityId: string; action: string; version: number; by: string; at: Date }> = [];
+    const now = new Date();
+    const flush = async () => {
+      if (options.dryRun || writes.length === 0) return;
+      await model.bulkWrite(writes.splice(0), { ordered: false });
+      await KnowledgeChange.insertMany(log.splice(0), { ordered: false });
+    };
+
+    const mentioned = new Set<string>();
+    for (const entry of entries) {
+      mentioned.add(entry.id);
+      const contentHash = hashOf(entry.fields);
+      const before = existing.get(entry.id);
+      if (!before) {
+        changes.push({ layer, id: entry.id, action: 'created', source: entry.source });
+        writes.push({
+          insertOne: {
+            document: { _id: entry.id, ...entry.fields, contentHash, status: 'published', version: 1, updatedBy: options.by, source: entry.source },
+          },
+        });
+        log.push({ entity: layer, entityId: entry.id, action: 'created', version: 1, by: options.by, at: now });
+      } else if (before.contentHash !== contentHash || before.status !== 'published') {
+        const version = before.version + 1;
+        changes.push({ layer, id: entry.id, action: 'updated', source: entry.source });
+        writes.push({
+          updateOne: {
+            filter: { _id: entry.id },
+            update: { $set: { ...entry.fields, contentHash, status: 'published', version, updatedBy: options.by, source: entry.source } },
+          },
+        });
+        log.push({ entity: layer, entityId: entry.id, action: 'updated', version, by: options.by, at: now });
+      } else {
+        unchanged++;
+      }
+      done++;
+      if (writes.length >= BATCH) await flush();
+      if (done % 1000 === 0 || done === total) options.onProgress?.(done, total);
+    }
+
+    for (const [id, before] of existing) {
+      if (mentioned.has(id) || before.status === 'retired' || !options.ownsSource(before.source)) continue;
+      const version = before.version + 1;
+      changes.push({ layer, id, action: 'retired', source: before.source });
+      writes.push({ updateOne: { filter: { _id: id }, update: { $set: { status: 'retired', version, updatedBy: options.by } } } });
+      log.push({ entity: layer, entityId: id, action: 'retired', version, by: options.by, at: now });
+      if (writes.length >= BATCH) await flush();
+    }
+    await flush();
+  }
+  options.onProgress?.(total, total);
+
+  if (options.dryRun || changes.length === 0) return { changes, unchanged };
+  return { changes, unchanged, revision: await bumpKnowledgeRevision() };
+}
+
+export const KNOWLEDGE_REVISION_ID = 'knowledge';
+
+/** Tells every server instance that the published knowledge changed. */
+export async function bumpKnowledgeRevision(): Promise<number> {
+  await KnowledgeRevision.updateOne(
+    { _id: KNOWLEDGE_REVISION_ID },
+    { $inc: { revision: 1 }, $set: { changedAt: new Date() } },
+    { upsert: true },
+  );
+  const doc = await KnowledgeRevision.findById(KNOWLEDGE_REVISION_ID).lean();
+  return doc?.revision ?? 0;
+}
+
+export async function currentKnowledgeRevision(): Promise<number> {
+  const doc = await KnowledgeRevision.findById(KNOWLEDGE_REVISION_ID).lean();
+  return doc?.revision ?? 0;
+}
+
+/** Human-readable diff for `--dry-run`. */
+export function describeChanges(report: ImportReport, limit = 50): string {
+  const counts = new Map<string, number>();
+  for (const c of report.changes) counts.set(`${c.action} ${c.layer}`, (counts.get(`${c.action} ${c.layer}`) ?? 0) + 1);
+  const lines = [...counts].map(([k, n]) => `${n} ${k}`);
+  lines.push(`${report.unchanged} unchanged`);
+  for (const c of report.changes.slice(0, limit)) {
+    lines.push(`${c.action === 'created' ? '+' : c.action === 'retired' ? '-' : '~'} ${c.layer} ${c.id} (${c.source})`);
+  }
+  if (report.changes.length > limit) lines.push(`… and ${report.changes.length - limit} more`);
+  return lines.join('\n');
+}
+
+/** knowledge/scenarios/*.yaml → the store; entries from scenario files no longer present are retired. */
+export async function importKnowledgeDirectory(
+  dir: string,
+  options: Omit<ImportOptions, 'ownsSource'>,
+): Promise<ImportReport> {
+  return importKnowledge(readKnowledgeDir(dir), { ...options, ownsSource: (source) => /\.ya?ml$/.test(source) });
+}
+
+/** An operator's FAQ (JSONL or CSV) → the store; rows removed from that same file are retired. */
+export async function importFaqFile(file: string, options: Omit<ImportOptions, 'ownsSource'>): Promise<ImportReport> {
+  const source = path.basename(file);
+  return importKnowledge(readFaqFile(file), { ...options, ownsSource: (s) => s === source });
+}

@@ -1,0 +1,104 @@
+import mongoose, { Schema, type InferSchemaType } from 'mongoose';
+
+/**
+ * The four layers: Scenario > Intent > SubIntent > Solution. Ids are the stable paths from knowledge/
+ * (`claim-report`, `claim-report/how-to-report`, `claim-report/how-to-report/online-report`), so re-imports upsert
+ * and every hot lookup is by `_id` (the only filter FerretDB pushes down).
+ */
+export const PUBLISH_STATES = ['draft', 'published', 'retired'] as const;
+export type PublishState = (typeof PUBLISH_STATES)[number];
+
+const versioned = {
+  status: { type: String, enum: PUBLISH_STATES, required: true, default: 'published' },
+  version: { type: Number, required: true, default: 1 },
+  /** Hash of the authored content; an import that would not change it writes nothing. */
+  contentHash: { type: String, required: true },
+  updatedBy: { type: String, required: true },
+  source: { type: String, required: true }, // file path or `api`
+} as const;
+
+const scenarioSchema = new Schema(
+  { _id: { type: String, required: true }, name: { type: String, required: true }, description: String, ...versioned },
+  { timestamps: true },
+);
+
+const intentSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    scenarioId: { type: String, required: true, index: true },
+    name: { type: String, required: true },
+    ...versioned,
+  },
+  { timestamps: true },
+);
+
+const subIntentSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    scenarioId: { type: String, required: true },
+    intentId: { type: String, required: true, index: true },
+    name: { type: String, required: true },
+    /** Example user phrasings: the training data of the intent model and the similar-question index. */
+    questions: { type: [String], required: true },
+    /** Always offer a human for these (large claims, surrender ...). */
+    sensitive: { type: Boolean, default: false },
+    solutionKeys: { type: [String], default: [] },
+    ...versioned,
+  },
+  { timestamps: true },
+);
+
+const linkSchema = new Schema({ title: { type: String, required: true }, page: { type: String, required: true } }, { _id: false });
+
+/**
+ * A solution's `_id` is its selection key: sub-intent + the conditions it applies under
+ * (`…/online-report|critical-illness|*`). Answer selection is then a handful of `_id` lookups, from the most
+ * specific key to the generic one, however many solutions the store holds.
+ */
+const solutionSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    subIntentId: { type: String, required: true, index: true },
+    name: { type: String, required: true },
+    text: { type: String, required: true },
+    rich: {
+      type: new Schema({ text: String, links: { type: [linkSchema], default: [] } }, { _id: false }),
+      required: false,
+    },
+    conditions: {
+      type: new Schema({ product: String, userState: String }, { _id: false }),
+      default: {},
+    },
+    ...versioned,
+  },
+  { timestamps: true },
+);
+
+/** Who changed what and when: one row per create / update / retire / publish. */
+const knowledgeChangeSchema = new Schema({
+  entity: { type: String, enum: ['scenario', 'intent', 'subIntent', 'solution'], required: true },
+  entityId: { type: String, required: true, index: true },
+  action: { type: String, enum: ['created', 'updated', 'retired', 'published'], required: true },
+  version: { type: Number, required: true },
+  by: { type: String, required: true },
+  at: { type: Date, required: true, default: () => new Date() },
+});
+
+/** One document per store; every instance polls its revision to refresh its in-memory index. */
+const knowledgeRevisionSchema = new Schema({
+  _id: { type: String, required: true },
+  revision: { type: Number, required: true, default: 0 },
+  changedAt: { type: Date, required: true, default: () => new Date() },
+});
+
+export const Scenario = mongoose.model('Scenario', scenarioSchema);
+export const Intent = mongoose.model('Intent', intentSchema);
+export const SubIntent = mongoose.model('SubIntent', subIntentSchema);
+export const Solution = mongoose.model('Solution', solutionSchema);
+export const KnowledgeChange = mongoose.model('KnowledgeChange', knowledgeChangeSchema);
+export const KnowledgeRevision = mongoose.model('KnowledgeRevision', knowledgeRevisionSchema);
+
+export type ScenarioDoc = InferSchemaType<typeof scenarioSchema>;
+export type IntentDoc = InferSchemaType<typeof intentSchema>;
+export type SubIntentDoc = InferSchemaType<typeof subIntentSchema>;
+export type SolutionDoc = InferSchemaType<typeof solutionSchema>;

@@ -1,0 +1,267 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** The content of knowledge/ (or an operator's FAQ), validated and flattened into the four layers. */
+export interface AuthoredScenario { id: string; name: string; description?: string; source: string }
+export interface AuthoredIntent { id: string; scenarioId: string; name: string; source: string }
+export interface AuthoredSubIntent {
+  id: string; scenarioId: string; intentId: string; name: string; questions: string[]; sensitive: boolean; source: string;
+  /** Selection keys of its solutions, so answer selection needs one lookup. */
+  solutionKeys: string[];
+}
+export interface SolutionLink { title: string; page: string }
+export interface SolutionConditions { product?: string; userState?: string }
+export interface AuthoredSolution {
+  id: string; subIntentId: string; name: string; text: string;
+  rich?: { text?: string; links: SolutionLink[] }; conditions: SolutionConditions; source: string;
+}
+export interface KnowledgeSet {
+  scenarios: AuthoredScenario[]; intents: AuthoredIntent[]; subIntents: AuthoredSubIntent[]; solutions: AuthoredSolution[];
+}
+
+export const OFFICIAL_ACCOUNT_TEXT_LIMIT = 600;
+export const KNOWLEDGE_DIR = path.resolve(__dirname, '../../../knowledge');
+
+export class KnowledgeValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Knowledge has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'KnowledgeValidationError';
+  }
+}
+
+const slug = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and "-"');
+const text = z.string().trim().min(1, 'must not be empty');
+
+const solutionSchema = z.object({
+  id: slug,
+  text: text.max(OFFICIAL_ACCOUNT_TEXT_LIMIT, `must be at most ${OFFICIAL_ACCOUNT_TEXT_LIMIT} characters (Official Account text)`),
+  rich: z
+    .object({
+      text: z.string().optional(),
+      links: z.array(z.object({ title: text, page: z.string().regex(/^\/pages\//, 'must be a mini-program page (/pages/...)') })).default([]),
+    })
+    .optional(),
+  conditions: z.object({ product: slug.optional(), userState: slug.optional() }).strict().default({}),
+});
+
+const subIntentSchema = z.object({
+  id: slug,
+  name: text,
+  sensitive: z.boolean().default(false),
+  questions: z.array(text).min(1, 'needs at least one question'),
+  solutions: z.array(solutionSchema).min(1, 'needs at least one solution'),
+});
+
+const scenarioFileSchema = z.object({
+  id: slug,
+  name: text,
+  description: z.string().optional(),
+  intents: z
+    .array(z.object({ id: slug, name: text, subIntents: z.array(subIntentSchema).min(1, 'needs at least one sub-intent') }))
+    .min(1, 'needs at least one intent'),
+});
+
+/** Names the entry a zod issue points at: `intents[2].subIntents[0] (online-report).questions`. */
+function describePath(data: unknown, issuePath: ReadonlyArray<PropertyKey>): string {
+  let node: unknown = data;
+  let described = '';
+  for (const key of issuePath) {
+    node = node && typeof node === 'object' ? (node as Record<string | number, unknown>)[key as string | number] : undefined;
+    if (typeof key === 'number') {
+      described += `[${key}]`;
+      const id = node && typeof node === 'object' ? (node as { id?: unknown }).id : undefined;
+      if (typeof id === 'string') described += ` (${id})`;
+    } else {
+      described += described ? `.${String(key)}` : String(key);
+    }
+  }
+  return described || '(file)';
+}
+
+/** A solution's selection key: the sub-intent and the conditions it applies under. */
+export function solutionKey(subIntentId: string, conditions: SolutionConditions): string {
+  return `${subIntentId}|${conditions.product ?? '*'}|${conditions.userState ?? '*'}`;
+}
+
+function emptySet(): KnowledgeSet {
+  return { scenarios: [], intents: [], subIntents: [], solutions: [] };
+}
+
+/** Parses one scenario file; problems name the file and the entry. */
+export function parseScenarioFile(file: string, content: string, into: KnowledgeSet, problems: string[]): void {
+  const source = path.basename(file);
+  let data: unknown;
+  try {
+    data = parseYaml(content);
+  } catch (err) {
+    problems.push(`${source}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    return;
+  }
+  const parsed = scenarioFileSchema.safeParse(data);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${source}: ${describePath(data, issue.path)}: ${issue.message}`);
+    return;
+  }
+  const scenario = parsed.data;
+  into.scenarios.push({ id: scenario.id, name: scenario.name, description: scenario.description, source });
+  const seenIntents = new Set<string>();
+  scenario.intents.forEach((intent, i) => {
+    const intentId = `${scenario.id}/${intent.id}`;
+    if (seenIntents.has(intentId)) problems.push(`${source}: intents[${i}] (${intent.id}): duplicate intent id`);
+    seenIntents.add(intentId);
+    into.intents.push({ id: intentId, scenarioId: scenario.id, name: intent.name, source });
+    const seenSubIntents = new Set<string>();
+    intent.subIntents.forEach((sub, j) => {
+      const subIntentId = `${intentId}/${sub.id}`;
+      const where = `${source}: intents[${i}] (${intent.id}).subIntents[${j}] (${sub.id})`;
+      if (seenSubIntents.has(subIntentId)) problems.push(`${where}: duplicate sub-intent id`);
+      seenSubIntents.add(subIntentId);
+      into.subIntents.push({
+        id: subIntentId, scenarioId: scenario.id, intentId, name: sub.name,
+        questions: [...new Set(sub.questions)], sensitive: sub.sensitive, source,
+        solutionKeys: sub.solutions.map((solution) => solutionKey(subIntentId, solution.conditions)),
+      });
+      const seenKeys = new Set<string>();
+      for (const solution of sub.solutions) {
+        const key = solutionKey(subIntentId, solution.conditions);
+        if (seenKeys.has(key)) problems.push(`${where}: solutions (${solution.id}): another solution has the same conditions`);
+        seenKeys.add(key);
+        into.solutions.push({
+          id: key, subIntentId, name: solution.id, text: solution.text,
+          rich: solution.rich, conditions: solution.conditions, source,
+        });
+      }
+    });
+  });
+}
+
+/** Reads every scenario file under `dir/scenarios`; throws one error listing every problem. */
+export function readKnowledgeDir(dir: string = KNOWLEDGE_DIR): KnowledgeSet {
+  const scenariosDir = path.join(dir, 'scenarios');
+  const set = emptySet();
+  const problems: string[] = [];
+  const files = fs.existsSync(scenariosDir)
+    ? fs.readdirSync(scenariosDir).filter((f) => /\.ya?ml$/.test(f)).sort()
+    : [];
+  for (const file of files) parseScenarioFile(file, fs.readFileSync(path.join(scenariosDir, file), 'utf8'), set, problems);
+  const seenScenarios = new Set<string>();
+  for (const scenario of set.scenarios) {
+    if (seenScenarios.has(scenario.id)) problems.push(`${scenario.source}: scenario id "${scenario.id}" is used by another file too`);
+    seenScenarios.add(scenario.id);
+  }
+  if (problems.length) throw new KnowledgeValidationError(problems);
+  return set;
+}
+
+// ---- Operator FAQ files: JSONL or CSV rows {question, answer, scenario?, intent?, id?} ----
+
+const faqRowSchema = z.object({
+  id: z.union([z.string(), z.number()]).transform(String).optional(),
+  question: text,
+  answer: text,
+  scenario: z.string().trim().min(1).optional(),
+  intent: z.string().trim().min(1).optional(),
+});
+
+const shortHash = (value: string) => createHash('sha1').update(value).digest('hex').slice(0, 10);
+/** Operators name scenarios and intents in Chinese; ids must stay slugs, and stable. */
+const slugFor = (name: string) => (/^[a-z0-9][a-z0-9-]*$/.test(name) ? name : `x${shortHash(name)}`);
+
+/** Splits CSV text into rows (RFC 4180: quoted fields, doubled quotes, newlines inside quotes). */
+export function parseCsv(content: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < content.length; i++) {
+    const ch = content[i];
+    if (quoted) {
+      if (ch === '"' && content[i + 1] === '"') { field += '"'; i++; }
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"' && field === '') quoted = true;
+    else if (ch === ',') { row.push(field); field = ''; }
+    else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && content[i + 1] === '\n') i++;
+      row.push(field); field = '';
+      if (row.some((cell) => cell !== '')) rows.push(row);
+      row = [];
+    } else field += ch;
+  }
+  row.push(field);
+  if (row.some((cell) => cell !== '')) rows.push(row);
+  return rows;
+}
+
+function faqRecords(file: string, content: string, problems: string[]): Array<{ line: number; value: unknown }> {
+  const name = path.basename(file);
+  if (/\.csv$/i.test(file)) {
+    const [header, ...rows] = parseCsv(content.replace(/^\uFEFF/, ''));
+    if (!header) return [];
+    const columns = header.map((h) => h.trim());
+    if (!columns.includes('question') || !columns.includes('answer')) {
+      problems.push(`${name}: line 1: the header must name "question" and "answer" columns`);
+      return [];
+    }
+    return rows.map((cells, i) => ({
+      line: i + 2,
+      value: Object.fromEntries(columns.map((c, k) => [c, cells[k]]).filter(([, v]) => v !== undefined && v !== '')),
+    }));
+  }
+  const records: Array<{ line: number; value: unknown }> = [];
+  content.split('\n').forEach((lineText, i) => {
+    if (!lineText.trim()) return;
+    try {
+      records.push({ line: i + 1, value: JSON.parse(lineText) as unknown });
+    } catch {
+      problems.push(`${name}: line ${i + 1}: not valid JSON`);
+    }
+  });
+  return records;
+}
+
+/**
+ * An operator's FAQ becomes one sub-intent (its question) with one solution (its answer) per row, under the
+ * named scenario and intent (default `faq` / `general`). Ids come from the row's `id` or its question, so
+ * re-importing the same file changes nothing.
+ */
+export function readFaqFile(file: string, content: string = fs.readFileSync(file, 'utf8')): KnowledgeSet {
+  const set = emptySet();
+  const problems: string[] = [];
+  const name = path.basename(file);
+  const scenarios = new Map<string, AuthoredScenario>();
+  const intents = new Map<string, AuthoredIntent>();
+  const subIntents = new Map<string, AuthoredSubIntent>();
+  for (const { line, value } of faqRecords(file, content, problems)) {
+    const parsed = faqRowSchema.safeParse(value);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) problems.push(`${name}: line ${line}: ${issue.path.join('.') || 'row'}: ${issue.message}`);
+      continue;
+    }
+    const row = parsed.data;
+    const scenarioId = row.scenario ? slugFor(row.scenario) : 'faq';
+    const intentId = `${scenarioId}/${row.intent ? slugFor(row.intent) : 'general'}`;
+    const subIntentId = `${intentId}/${row.id ? slugFor(row.id) : `q${shortHash(row.question)}`}`;
+    if (!scenarios.has(scenarioId)) scenarios.set(scenarioId, { id: scenarioId, name: row.scenario ?? '常见问题', source: name });
+    if (!intents.has(intentId)) intents.set(intentId, { id: intentId, scenarioId, name: row.intent ?? '综合', source: name });
+    const existing = subIntents.get(subIntentId);
+    if (existing) {
+      // The same entry asked another way: one more phrasing of it.
+      if (!existing.questions.includes(row.question)) existing.questions.push(row.question);
+      continue;
+    }
+    subIntents.set(subIntentId, {
+      id: subIntentId, scenarioId, intentId, name: row.question.slice(0, 40), questions: [row.question], sensitive: false, source: name,
+      solutionKeys: [solutionKey(subIntentId, {})],
+    });
+    set.solutions.push({ id: solutionKey(subIntentId, {}), subIntentId, name: 'answer', text: row.answer, conditions: {}, source: name });
+  }
+  if (problems.length) throw new KnowledgeValidationError(problems);
+  set.scenarios = [...scenarios.values()];
+  set.intents = [...intents.values()];
+  set.subIntents = [...subIntents.values()];
+  return set;
+}

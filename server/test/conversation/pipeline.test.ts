@@ -1,0 +1,136 @@
+import { loadWechatConfig } from '../../src/config/wechat-config';
+import { ConversationPipeline, DuplicateInProgress, type KnowledgeReader } from '../../src/conversation/pipeline';
+import { Conversation, Message } from '../../src/conversation/models';
+import type { InboundMessage } from '../../src/conversation/types';
+import { EventBus } from '../../src/events/bus';
+import type { DomainEvents } from '../../src/events/types';
+import { useTestDatabase } from '../support/database';
+import { scriptedUnderstander } from '../support/fake-understander';
+
+useTestDatabase(__filename);
+
+const knowledge: KnowledgeReader = {
+  getSubIntent: (id) => ({
+    'claim-report/how/online': { id, name: '线上报案', scenarioId: 'claim-report', sensitive: false, solutionKeys: [`${id}|*|*`] },
+    'claim-progress/query/status': { id, name: '查询理赔进度', scenarioId: 'claim-progress', sensitive: false, solutionKeys: [`${id}|*|*`] },
+    'products/waiting/period': { id, name: '等待期多久', scenarioId: 'products', sensitive: false, solutionKeys: [`${id}|medical|*`, `${id}|critical-illness|*`] },
+  } as Record<string, { id: string; name: string; scenarioId: string; sensitive: boolean; solutionKeys: string[] }>)[id],
+  selectSolution: async (id, { product }) => ({ id: `${id}|${product ?? '*'}|*`, text: `答案:${id}${product ? `:${product}` : ''}` }),
+};
+
+const understander = scriptedUnderstander([
+  { when: '怎么报案', candidates: [{ subIntentId: 'claim-report/how/online', name: '线上报案', confidence: 0.92 }] },
+  { when: '理赔', candidates: [
+    { subIntentId: 'claim-report/how/online', name: '线上报案', confidence: 0.35 },
+    { subIntentId: 'claim-progress/query/status', name: '查询理赔进度', confidence: 0.33 },
+  ] },
+  { when: '等待期', candidates: [{ subIntentId: 'products/waiting/period', name: '等待期多久', confidence: 0.9 }] },
+  { when: '医疗险', entities: [{ type: 'product', value: 'medical', text: '医疗险' }] },
+]);
+
+function pipelineWithEvents(now?: () => Date) {
+  const events = new EventBus();
+  const seen: Array<{ name: keyof DomainEvents; payload: unknown }> = [];
+  for (const name of ['message.received', 'conversation.handed_off', 'question.unanswered'] as const) {
+    events.on(name, (payload) => { seen.push({ name, payload }); });
+  }
+  const pipeline = new ConversationPipeline({ understander, knowledge, config: loadWechatConfig(), events, now });
+  return { pipeline, events, seen };
+}
+
+let counter = 0;
+const text = (userId: string, body: string, extra: Partial<InboundMessage> = {}): InboundMessage => ({
+  channel: 'official-account', userId, dedupeKey: `msg:${++counter}`, kind: 'text', text: body, receivedAt: new Date(), ...extra,
+});
+
+describe('conversation pipeline', () => {
+  it('answers a clear question and stores the message, its understanding and the decision', async () => {
+    const { pipeline } = pipelineWithEvents();
+    const result = await pipeline.handle(text('u-answer', '怎么报案'));
+    expect(result.decision).toMatchObject({ action: 'answer', subIntentId: 'claim-report/how/online' });
+    expect(result.replies).toEqual([{ kind: 'text', text: '答案:claim-report/how/online' }]);
+    const stored = await Message.findById(result.messageId).lean();
+    expect(stored).toMatchObject({ status: 'done', text: '怎么报案', decision: { action: 'answer' } });
+    expect((stored?.understanding as { candidates: unknown[] }).candidates).toHaveLength(1);
+  });
+
+  it('clarifies with numbered choices and answers the picked one', async () => {
+    const { pipeline, seen } = pipelineWithEvents();
+    const first = await pipeline.handle(text('u-clarify', '理赔的事'));
+    expect(first.decision.action).toBe('clarify');
+    expect(first.replies[0]).toMatchObject({ kind: 'choices', choices: [{ number: 1 }, { number: 2, subIntentId: 'claim-progress/query/status' }] });
+    expect(seen.map((e) => e.name)).toContain('question.unanswered');
+    const second = await pipeline.handle(text('u-clarify', '2'));
+    expect(second.decision).toMatchObject({ action: 'answer', subIntentId: 'claim-progress/query/status', reason: 'user picked choice 2' });
+    const third = await pipeline.handle(text('u-clarify', '2'));
+    expect(third.decision.action).not.toBe('answer'); // choices are used once
+  });
+
+  it('asks for a missing product and carries it across turns', async () => {
+    const { pipeline } = pipelineWithEvents();
+    const ask = await pipeline.handle(text('u-slot', '等待期多久'));
+    expect(ask.decision).toMatchObject({ action: 'ask_slot', slot: 'product' });
+    const answer = await pipeline.handle(text('u-slot', '医疗险'));
+    expect(answer.decision).toMatchObject({ action: 'answer', subIntentId: 'products/waiting/period' });
+    expect(answer.replies[0]).toMatchObject({ text: '答案:products/waiting/period:medical' });
+    const again = await pipeline.handle(text('u-slot', '那等待期呢'));
+    expect(again.replies[0]).toMatchObject({ text: '答案:products/waiting/period:medical' });
+  });
+
+  it('forgets pending choices after a long silence', async () => {
+    let clock = new Date('2026-01-01T08:00:00Z');
+    const { pipeline } = pipelineWithEvents(() => clock);
+    await pipeline.handle(text('u-reset', '理赔的事'));
+    clock = new Date('2026-01-01T09:00:00Z');
+    const late = await pipeline.handle(text('u-reset', '2'));
+    expect(late.decision.action).not.toBe('answer');
+  });
+
+  it('hands off on request, records the reason, and stops answering', async () => {
+    const { pipeline, events, seen } = pipelineWithEvents();
+    const result = await pipeline.handle(text('u-human', '转人工'));
+    expect(result.decision).toMatchObject({ action: 'handoff', reasons: ['explicit_request'] });
+    await events.settled();
+    expect(seen.find((e) => e.name === 'conversation.handed_off')?.payload).toMatchObject({ reasons: ['explicit_request'], userId: 'u-human' });
+    expect(await Conversation.findById('official-account:u-human').lean()).toMatchObject({ state: 'waiting_agent', handoff: { reasons: ['explicit_request'] } });
+    const next = await pipeline.handle(text('u-human', '怎么报案'));
+    expect(next.decision.action).toBe('relay_to_agent');
+    expect(next.replies).toEqual([]);
+  });
+
+  it('returns the stored reply to a retried delivery without running again', async () => {
+    const { pipeline } = pipelineWithEvents();
+    const message = text('u-retry', '怎么报案');
+    const first = await pipeline.handle(message);
+    const asked = understander.asked.length;
+    const retry = await pipeline.handle({ ...message });
+    expect(retry).toMatchObject({ duplicate: true, replies: first.replies, decision: first.decision });
+    expect(understander.asked.length).toBe(asked);
+    expect(await Message.countDocuments({ conversationId: 'official-account:u-retry' })).toBe(1);
+  });
+
+  it('tells a concurrent retry that the delivery is in progress, and lets it take over a dead claim', async () => {
+    let clock = new Date('2026-02-01T08:00:00Z');
+    const { pipeline } = pipelineWithEvents(() => clock);
+    const message = text('u-dead', '怎么报案');
+    await Message.create({
+      _id: ConversationPipeline.messageId(message), conversationId: 'official-account:u-dead', channel: 'official-account',
+      userId: 'u-dead', direction: 'in', author: 'user', kind: 'text', status: 'processing', claimedAt: clock,
+    });
+    await expect(pipeline.handle(message)).rejects.toBeInstanceOf(DuplicateInProgress);
+    clock = new Date('2026-02-01T08:01:00Z');
+    const recovered = await pipeline.handle(message);
+    expect(recovered).toMatchObject({ duplicate: false, decision: { action: 'answer' } });
+  });
+
+  it('welcomes a new follower and acknowledges media', async () => {
+    const { pipeline } = pipelineWithEvents();
+    const welcome = await pipeline.handle(text('u-events', '', { kind: 'event', event: { type: 'subscribe' }, text: undefined }));
+    expect(welcome.decision.action).toBe('welcome');
+    expect(welcome.replies[0]).toMatchObject({ kind: 'text', text: expect.stringContaining('欢迎') });
+    const image = await pipeline.handle(text('u-events', '', { kind: 'image', text: undefined, media: { url: 'http://x/p.jpg' } }));
+    expect(image.replies[0]).toMatchObject({ text: expect.stringContaining('图片') });
+    const click = await pipeline.handle(text('u-events', '', { kind: 'event', event: { type: 'menu_click', key: 'MENU_CLAIM_REPORT' }, text: undefined }));
+    expect(click.decision).toMatchObject({ action: 'answer', subIntentId: 'claim-report/how/online' });
+  });
+});

@@ -1,0 +1,59 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { importKnowledgeDirectory, importFaqFile, currentKnowledgeRevision } from '../../src/knowledge/importer';
+import { KnowledgeChange, Solution, SubIntent } from '../../src/knowledge/models';
+import { FIXTURE_SCENARIOS, writeKnowledgeFixture } from '../support/knowledge-fixture';
+import { useTestDatabase } from '../support/database';
+
+useTestDatabase(__filename);
+
+describe('knowledge import', () => {
+  const dir = writeKnowledgeFixture();
+
+  it('imports every layer once and records who did it', async () => {
+    const report = await importKnowledgeDirectory(dir, { by: 'alice' });
+    const created = (layer: string) => report.changes.filter((c) => c.layer === layer && c.action === 'created').length;
+    expect([created('scenario'), created('intent'), created('subIntent'), created('solution')]).toEqual([3, 4, 4, 5]);
+    const sub = await SubIntent.findById('claim-report/how-to-report/online-report').lean();
+    expect(sub).toMatchObject({ status: 'published', version: 1, updatedBy: 'alice', source: 'claims.yaml' });
+    expect(await KnowledgeChange.countDocuments({ by: 'alice', action: 'created' })).toBe(16);
+    expect(report.revision).toBe(1);
+  });
+
+  it('changes nothing when the same files are imported again', async () => {
+    const report = await importKnowledgeDirectory(dir, { by: 'bob' });
+    expect(report.changes).toEqual([]);
+    expect(report.unchanged).toBe(16);
+    expect(await KnowledgeChange.countDocuments({ by: 'bob' })).toBe(0);
+    expect(await currentKnowledgeRevision()).toBe(1);
+  });
+
+  it('shows a dry-run diff without writing', async () => {
+    const edited = FIXTURE_SCENARIOS['invoice.yaml'].replace('公司报销要发票', '单位报销需要保费发票');
+    fs.writeFileSync(path.join(dir, 'scenarios', 'invoice.yaml'), edited);
+    const report = await importKnowledgeDirectory(dir, { by: 'carol', dryRun: true });
+    expect(report.changes).toEqual([{ layer: 'subIntent', id: 'invoice/e-invoice/issue', action: 'updated', source: 'invoice.yaml' }]);
+    expect((await SubIntent.findById('invoice/e-invoice/issue').lean())?.questions).toContain('公司报销要发票');
+  });
+
+  it('updates a changed phrasing with a new version and a logged change', async () => {
+    const report = await importKnowledgeDirectory(dir, { by: 'carol' });
+    expect(report.changes.map((c) => c.id)).toEqual(['invoice/e-invoice/issue']);
+    const sub = await SubIntent.findById('invoice/e-invoice/issue').lean();
+    expect(sub).toMatchObject({ version: 2, updatedBy: 'carol' });
+    expect(sub?.questions).toContain('单位报销需要保费发票');
+    expect(await KnowledgeChange.findOne({ entityId: 'invoice/e-invoice/issue', action: 'updated' }).lean()).toMatchObject({ by: 'carol', version: 2 });
+  });
+
+  it('retires what a file no longer has, and keeps other sources alone', async () => {
+    const faq = path.join(dir, 'ops-faq.jsonl');
+    fs.writeFileSync(faq, `${JSON.stringify({ id: 'a1', question: '营业时间', answer: '7×24小时在线。' })}\n`);
+    await importFaqFile(faq, { by: 'ops' });
+    fs.rmSync(path.join(dir, 'scenarios', 'invoice.yaml'));
+    const report = await importKnowledgeDirectory(dir, { by: 'dave' });
+    expect(new Set(report.changes.map((c) => c.action))).toEqual(new Set(['retired']));
+    expect(report.changes.map((c) => c.id).sort()).toEqual(['invoice', 'invoice/e-invoice', 'invoice/e-invoice/issue', 'invoice/e-invoice/issue|*|*']);
+    expect((await Solution.findById('invoice/e-invoice/issue|*|*').lean())?.status).toBe('retired');
+    expect((await SubIntent.findById('faq/general/a1').lean())?.status).toBe('published');
+  });
+});

@@ -1,0 +1,123 @@
+import { KnowledgeValidationError, parseCsv, readFaqFile, readKnowledgeDir } from '../../src/knowledge/source';
+import { writeKnowledgeFixture } from '../support/knowledge-fixture';
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof KnowledgeValidationError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a KnowledgeValidationError');
+}
+
+describe('reading knowledge files', () => {
+  it('flattens the four layers with stable path ids', () => {
+    const set = readKnowledgeDir(writeKnowledgeFixture());
+    expect(set.scenarios.map((s) => s.id).sort()).toEqual(['claim-report', 'invoice', 'surrender']);
+    expect(set.intents.map((i) => i.id)).toContain('surrender/cooling-off');
+    const sub = set.subIntents.find((s) => s.id === 'claim-report/how-to-report/online-report');
+    expect(sub?.questions).toHaveLength(6);
+    expect(sub?.solutionKeys).toEqual(['claim-report/how-to-report/online-report|*|*', 'claim-report/how-to-report/online-report|auto|*']);
+    expect(set.solutions.find((s) => s.conditions.product === 'auto')?.name).toBe('auto');
+    expect(set.subIntents.find((s) => s.id === 'surrender/cooling-off/full-refund')?.sensitive).toBe(true);
+  });
+
+  it('names the file when YAML is broken', () => {
+    const problems = problemsOf(() => readKnowledgeDir(writeKnowledgeFixture({ 'broken.yaml': 'id: x\nintents: [\n  - a: b' })));
+    expect(problems).toEqual([expect.stringMatching(/^broken\.yaml: not valid YAML/)]);
+  });
+
+  it('names the file and the entry for every invalid field', () => {
+    const bad = `
+id: bad-scenario
+name: 坏的
+intents:
+  - id: first
+    name: 第一
+    subIntents:
+      - id: no-questions
+        name: 没有问法
+        questions: []
+        solutions:
+          - id: default
+            text: 有答案
+      - id: Bad_Id
+        name: 坏id
+        questions: [问]
+        solutions:
+          - id: default
+            text: "${'长'.repeat(601)}"
+            rich:
+              links:
+                - { title: 外链, page: https://example.com }
+`;
+    const problems = problemsOf(() => readKnowledgeDir(writeKnowledgeFixture({ 'bad.yaml': bad })));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^bad\.yaml: intents\[0\] \(first\)\.subIntents\[0\] \(no-questions\)\.questions: needs at least one question$/),
+        expect.stringMatching(/^bad\.yaml: intents\[0\] \(first\)\.subIntents\[1\] \(Bad_Id\)\.id: must be lowercase/),
+        expect.stringMatching(/subIntents\[1\] \(Bad_Id\)\.solutions\[0\] \(default\)\.text: must be at most 600 characters/),
+        expect.stringMatching(/solutions\[0\] \(default\)\.rich\.links\[0\]\.page: must be a mini-program page/),
+      ]),
+    );
+  });
+
+  it('refuses two solutions with the same conditions and a scenario id used twice', () => {
+    const dup = `
+id: invoice
+name: 重复
+intents:
+  - id: x
+    name: x
+    subIntents:
+      - id: y
+        name: y
+        questions: [问题]
+        solutions:
+          - { id: a, text: 答案一 }
+          - { id: b, text: 答案二 }
+`;
+    const problems = problemsOf(() => readKnowledgeDir(writeKnowledgeFixture({ 'dup.yaml': dup })));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^dup\.yaml: intents\[0\] \(x\)\.subIntents\[0\] \(y\): solutions \(b\): another solution has the same conditions$/),
+        expect.stringMatching(/scenario id "invoice" is used by another file too/),
+      ]),
+    );
+  });
+});
+
+describe('operator FAQ files', () => {
+  it('reads JSONL rows, keeping ids stable and merging a repeated id as another phrasing', () => {
+    const jsonl = [
+      JSON.stringify({ id: 7, question: '保单丢了怎么办', answer: '可以下载电子保单。' }),
+      JSON.stringify({ id: 7, question: '纸质保单不见了', answer: '可以下载电子保单。' }),
+      JSON.stringify({ question: '怎么改手机号', answer: '在我的-设置里修改。', scenario: '保单服务', intent: '信息变更' }),
+    ].join('\n');
+    const set = readFaqFile('faq.jsonl', jsonl);
+    expect(set.subIntents.find((s) => s.id === 'faq/general/7')?.questions).toEqual(['保单丢了怎么办', '纸质保单不见了']);
+    const named = set.subIntents.find((s) => s.questions[0] === '怎么改手机号');
+    expect(named?.id).toMatch(/^x[0-9a-f]{10}\/x[0-9a-f]{10}\/q[0-9a-f]{10}$/);
+    expect(readFaqFile('faq.jsonl', jsonl).subIntents.map((s) => s.id)).toEqual(set.subIntents.map((s) => s.id));
+  });
+
+  it('reads CSV with quotes, commas and newlines inside fields', () => {
+    expect(parseCsv('question,answer\n"a, b","say ""hi""\nthere"\n')).toEqual([['question', 'answer'], ['a, b', 'say "hi"\nthere']]);
+    const set = readFaqFile('faq.csv', '\uFEFFquestion,answer,scenario\n发票怎么开,"在保单详情页申请，3个工作日内发送",发票\n');
+    expect(set.solutions[0].text).toBe('在保单详情页申请，3个工作日内发送');
+  });
+
+  it('names the line of a bad row', () => {
+    const problems = problemsOf(() => readFaqFile('faq.jsonl', '{"question":"q1","answer":"a1"}\n{"question":""}\nnot json\n'));
+    expect(problems).toEqual([
+      'faq.jsonl: line 3: not valid JSON',
+      'faq.jsonl: line 2: question: must not be empty',
+      expect.stringMatching(/^faq\.jsonl: line 2: answer: /),
+    ]);
+  });
+
+  it('requires question and answer columns in CSV', () => {
+    expect(problemsOf(() => readFaqFile('faq.csv', 'q,a\nx,y\n'))).toEqual(['faq.csv: line 1: the header must name "question" and "answer" columns']);
+  });
+});
