@@ -6,6 +6,11 @@ import { z } from 'zod';
  */
 const portNumber = z.coerce.number().int().min(0).max(65535);
 
+/** Settings that only make sense together: set one, and the rest of the group is required. */
+const GROUPS: Record<string, { when: string; requires: string[] }> = {
+  'Official Account': { when: 'WECHAT_OA_APPID', requires: ['WECHAT_OA_SECRET', 'WECHAT_OA_TOKEN'] },
+};
+
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: portNumber.default(3000),
@@ -23,6 +28,25 @@ export const configSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
   /** How often each instance checks whether the knowledge changed (edits made through any instance). */
   KNOWLEDGE_REFRESH_MS: z.coerce.number().int().positive().default(5_000),
+
+  /** Base URL of every WeChat server API call (a local fake in tests and demos). */
+  WECHAT_API_BASE: z.string().url().default('https://api.weixin.qq.com'),
+  WECHAT_OA_APPID: z.string().regex(/^wx[0-9a-zA-Z]{6,30}$/, 'must look like wx…').optional(),
+  WECHAT_OA_SECRET: z.string().min(8).optional(),
+  WECHAT_OA_TOKEN: z.string().regex(/^[A-Za-z0-9]{3,32}$/, 'must be 3–32 letters or digits').optional(),
+  /** The EncodingAESKey: needed for compatible and safe (encrypted) mode. */
+  WECHAT_OA_AES_KEY: z.string().regex(/^[A-Za-z0-9]{43}$/, 'must be the 43-character EncodingAESKey').optional(),
+  /** How long a webhook waits for the answer before replying `success` and sending it as a customer-service message. */
+  WECHAT_OA_REPLY_BUDGET_MS: z.coerce.number().int().positive().max(4_500).default(4_000),
+}).superRefine((config, ctx) => {
+  for (const [group, { when, requires }] of Object.entries(GROUPS)) {
+    if (config[when as keyof typeof config] === undefined) continue;
+    for (const name of requires) {
+      if (config[name as keyof typeof config] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `is required for the ${group} (because ${when} is set)` });
+      }
+    }
+  }
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

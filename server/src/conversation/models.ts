@@ -29,6 +29,8 @@ const conversationSchema = new Schema(
       required: false,
     },
     lastActivityAt: { type: Date, required: true },
+    /** The WeCom userid of the agent serving a human session. */
+    agentId: String,
   },
   { timestamps: true },
 );
@@ -47,6 +49,8 @@ const messageSchema = new Schema(
     author: { type: String, enum: ['user', 'bot', 'agent'], required: true },
     kind: { type: String, required: true },
     text: String,
+    /** The inbound message as the channel gave it, so a delivery whose process died can be run again. */
+    inbound: { type: Schema.Types.Mixed },
     status: { type: String, enum: ['processing', 'done'], required: true },
     /** When processing was claimed; a stale claim (its process died) may be taken over by a retry. */
     claimedAt: { type: Date, required: true },

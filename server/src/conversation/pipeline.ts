@@ -78,10 +78,8 @@ export class ConversationPipeline {
     await Message.updateOne(
       { _id: messageId },
       {
-        $set: {
-          status: 'done', text, understanding, decision, replies,
-          delivery: { mode: replies.length ? 'passive' : 'none', state: replies.length ? 'pending' : 'sent', attempts: 0 },
-        },
+        // How the replies reach the user is the channel's business (passive reply or push): it sets `delivery`.
+        $set: { status: 'done', text, understanding, decision, replies },
       },
     );
     this.publish(inbound, conversationId, messageId, conversation, text, understanding, decision, replies, now);
@@ -112,7 +110,7 @@ export class ConversationPipeline {
     try {
       await Message.create({
         _id: messageId, conversationId, channel: inbound.channel, userId: inbound.userId, direction: 'in', author: 'user',
-        kind: inbound.kind, text: inbound.text, status: 'processing', claimedAt,
+        kind: inbound.kind, text: inbound.text, inbound, status: 'processing', claimedAt,
       });
       return undefined;
     } catch (err) {

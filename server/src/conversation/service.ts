@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import type { EventBus } from '../events/bus';
+import { Conversation, Message, type ConversationDoc, type MessageDoc } from './models';
+import type { ChannelName, OutboundMessage } from './types';
+
+/** Conversation facts and state changes that other domains (agents, tickets, qa) are allowed to use. */
+export class ConversationService {
+  constructor(private readonly events: EventBus) {}
+
+  async get(conversationId: string): Promise<ConversationDoc | null> {
+    return Conversation.findById(conversationId).lean<ConversationDoc>();
+  }
+
+  /** The latest messages of a conversation, oldest first. */
+  async recentMessages(conversationId: string, limit = 20): Promise<MessageDoc[]> {
+    const docs = await Message.find({ conversationId, status: 'done' }).sort({ createdAt: -1 }).limit(limit).lean<MessageDoc[]>();
+    return docs.reverse();
+  }
+
+  /** A human agent took the conversation: the bot stops answering until it is handed back. */
+  async assignAgent(conversationId: string, agentId: string): Promise<void> {
+    await Conversation.updateOne({ _id: conversationId }, { $set: { state: 'human', agentId } });
+  }
+
+  /** The human session ended: the bot answers again, with a fresh dialogue state. */
+  async returnToBot(conversationId: string, by: 'agent' | 'user' | 'timeout' | 'bot'): Promise<void> {
+    await Conversation.updateOne(
+      { _id: conversationId },
+      { $set: { state: 'bot', pendingChoices: [], lowConfidenceStreak: 0 }, $unset: { agentId: 1, handoff: 1, pendingSlot: 1 } },
+    );
+    this.events.publish('conversation.closed', { conversationId, by, at: new Date() });
+  }
+
+  /** Stores a message an agent (or the system) sent, so the transcript is whole. */
+  async recordOutbound(
+    conversation: { _id: string; channel: ChannelName | string; userId: string },
+    author: 'agent' | 'bot',
+    message: OutboundMessage,
+    agentId?: string,
+  ): Promise<string> {
+    const id = `${conversation.channel}:out:${randomUUID()}`;
+    await Message.create({
+      _id: id, conversationId: conversation._id, channel: conversation.channel, userId: conversation.userId,
+      direction: 'out', author, kind: message.kind, text: 'text' in message ? message.text : message.title,
+      status: 'done', claimedAt: new Date(), replies: [message], agentId,
+    });
+    return id;
+  }
+}

@@ -1,0 +1,23 @@
+import { Schema, model, type InferSchemaType } from 'mongoose';
+
+/**
+ * One cached access_token per app, shared by every server instance (spec §3.1). `_id` is the cache key: the AppID
+ * for OA / mini-program, `wecom:{corpid}:{agentid}` for a WeCom app. No TTL index (FerretDB has none): expiry is
+ * read from `expiresAt` / `refreshAfter` instead.
+ */
+const accessTokenSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    accessToken: { type: String, required: true },
+    /** When WeChat stops accepting the token. */
+    expiresAt: { type: Date, required: true },
+    /** When we fetch a new one: ahead of expiry so calls never race the deadline. */
+    refreshAfter: { type: Date, required: true },
+    fetchedAt: { type: Date, required: true },
+  },
+  { collection: 'wechat_access_tokens', versionKey: false },
+);
+
+export type AccessTokenDocument = InferSchemaType<typeof accessTokenSchema>;
+
+export const AccessTokenModel = model('WeChatAccessToken', accessTokenSchema);
