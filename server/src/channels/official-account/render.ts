@@ -1,3 +1,4 @@
+import { asPlainText } from '../../conversation/plain-text';
 import type { OutboundMessage } from '../../conversation/types';
 import type { CustomServiceMessage } from '../../wechat/api-client';
 
@@ -14,27 +15,15 @@ export function fitText(text: string, maxBytes = OFFICIAL_ACCOUNT_TEXT_BYTES): s
   return `${out}…`;
 }
 
-/** One message as Official Account text: numbered choices become lines the user answers with a digit. */
-export function asText(message: OutboundMessage): string {
-  switch (message.kind) {
-    case 'text':
-      return message.text;
-    case 'choices':
-      return [message.text, ...message.choices.map((c) => `${c.number}. ${c.label}`)].join('\n');
-    case 'news':
-      return `${message.title}\n${message.description}\n${message.url}`;
-  }
-}
-
 /** A passive reply carries one message: the bot's replies joined into one text. */
 export function passiveReplyText(replies: OutboundMessage[]): string {
-  return fitText(replies.map(asText).join('\n\n'));
+  return fitText(replies.map(asPlainText).join('\n\n'));
 }
 
 export function customServiceMessages(openId: string, replies: OutboundMessage[]): CustomServiceMessage[] {
   return replies.map((message) =>
     message.kind === 'news'
       ? { toUser: openId, type: 'news', article: { title: message.title, description: message.description, url: message.url, picUrl: message.picUrl ?? '' } }
-      : { toUser: openId, type: 'text', content: fitText(asText(message)) },
+      : { toUser: openId, type: 'text', content: fitText(asPlainText(message)) },
   );
 }

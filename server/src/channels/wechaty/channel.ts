@@ -1,0 +1,63 @@
+import type { Message, Wechaty } from 'wechaty';
+import type { ChannelPusher, PushOutcome } from '../../conversation/delivery';
+import { DuplicateInProgress, type ConversationPipeline } from '../../conversation/pipeline';
+import { asPlainText } from '../../conversation/plain-text';
+import type { InboundMessage, OutboundMessage } from '../../conversation/types';
+import type { Logger } from '../../logging/logger';
+
+/** The Wechaty message types the bot understands; everything else is ignored. */
+function toInbound(message: Message, types: Wechaty['Message']['Type']): InboundMessage | undefined {
+  const talker = message.talker();
+  const base = { channel: 'wechaty' as const, userId: talker.id, dedupeKey: message.id, receivedAt: message.date() };
+  switch (message.type()) {
+    case types.Text:
+      return { ...base, kind: 'text', text: message.text() };
+    case types.Image:
+      return { ...base, kind: 'image' };
+    case types.Audio:
+      return { ...base, kind: 'voice' };
+    case types.Location:
+      return { ...base, kind: 'location' };
+    case types.Url:
+      return { ...base, kind: 'link', link: { title: message.text(), url: '' } };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The same conversation pipeline behind any Wechaty puppet (WeCom external contacts, a personal account, a mock):
+ * one-to-one messages in, replies said back; group chats only when the bot is mentioned.
+ */
+export function attachWechatyChannel(bot: Wechaty, deps: { pipeline: ConversationPipeline; logger: Logger }): ChannelPusher {
+  // Wechaty reports puppet problems (an unknown contact, a dropped connection) as events; without a listener they throw.
+  bot.on('error', (err) => deps.logger.warn({ err: String(err) }, 'wechaty error'));
+  bot.on('message', async (message: Message) => {
+    try {
+      if (message.self()) return;
+      const room = message.room();
+      if (room && !(await message.mentionSelf())) return;
+      const inbound = toInbound(message, bot.Message.Type);
+      if (!inbound) return;
+      const result = await deps.pipeline.handle(inbound);
+      if (result.duplicate) return;
+      for (const reply of result.replies) await (room ?? message.talker()).say(asPlainText(reply));
+    } catch (err) {
+      if (err instanceof DuplicateInProgress) return;
+      deps.logger.error({ err }, 'wechaty message failed');
+    }
+  });
+
+  return {
+    async push(userId: string, messages: OutboundMessage[]): Promise<PushOutcome> {
+      const contact = await bot.Contact.find({ id: userId });
+      if (!contact) return { ok: false, reason: 'user_unreachable', detail: `no contact ${userId}` };
+      try {
+        for (const message of messages) await contact.say(asPlainText(message));
+        return { ok: true };
+      } catch (err) {
+        return { ok: false, reason: 'failed', detail: err instanceof Error ? err.message : String(err) };
+      }
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import pino from 'pino';
+import { WechatyBuilder } from 'wechaty';
+import { PuppetMock, mock } from 'wechaty-puppet-mock';
+import { loadWechatConfig } from '../../src/config/wechat-config';
+import { ConversationPipeline, type KnowledgeReader } from '../../src/conversation/pipeline';
+import { Message } from '../../src/conversation/models';
+import { EventBus } from '../../src/events/bus';
+import { attachWechatyChannel } from '../../src/channels/wechaty/channel';
+import { useTestDatabase } from '../support/database';
+import { scriptedUnderstander } from '../support/fake-understander';
+
+useTestDatabase(__filename);
+
+const knowledge: KnowledgeReader = {
+  getSubIntent: (id) => ({ id, name: '线上报案', scenarioId: 'claim-report', sensitive: false, solutionKeys: [`${id}|*|*`] }),
+  selectSolution: async (id) => ({ id: `${id}|*|*`, text: '请在小程序「理赔」页在线报案。' }),
+};
+const understander = scriptedUnderstander([{ when: '报案', candidates: [{ subIntentId: 'claim-report/how/online', name: '线上报案', confidence: 0.9 }] }]);
+
+function waitFor<T>(check: () => T | undefined, timeoutMs = 5_000): Promise<T> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      const value = check();
+      if (value !== undefined) return resolve(value);
+      if (Date.now() - started > timeoutMs) return reject(new Error('timed out'));
+      setTimeout(poll, 20);
+    };
+    poll();
+  });
+}
+
+describe('Wechaty channel (puppet-mock)', () => {
+  const mocker = new mock.Mocker();
+  const bot = WechatyBuilder.build({ puppet: new PuppetMock({ mocker }) });
+  const pipeline = new ConversationPipeline({ understander, knowledge, config: loadWechatConfig(), events: new EventBus() });
+  const pusher = attachWechatyChannel(bot, { pipeline, logger: pino({ level: 'silent' }) });
+  let me: ReturnType<typeof mocker.createContact>;
+  let user: ReturnType<typeof mocker.createContact>;
+  const received: string[] = [];
+
+  beforeAll(async () => {
+    await bot.start();
+    mocker.scan('https://example.invalid/qr', 1);
+    me = mocker.createContact({ name: '安心保客服' });
+    mocker.login(me);
+    user = mocker.createContact({ name: '投保人小王' });
+    user.on('message', (message) => { received.push(message.text() ?? ''); });
+  });
+  afterAll(async () => { await bot.stop(); });
+
+  it('answers a contact through the same pipeline and stores the exchange', async () => {
+    user.say('请问怎么报案').to(me);
+    const answer = await waitFor(() => received.find((text) => text.includes('在线报案')));
+    expect(answer).toBe('请在小程序「理赔」页在线报案。');
+    const stored = await Message.findOne({ channel: 'wechaty', userId: user.id }).lean();
+    expect(stored).toMatchObject({ text: '请问怎么报案', decision: { action: 'answer' } });
+  });
+
+  it('pushes messages to a contact (agent replies, notices)', async () => {
+    const outcome = await pusher.push(user.id, [{ kind: 'text', text: '您的理赔已受理' }]);
+    expect(outcome).toEqual({ ok: true });
+    await waitFor(() => received.find((text) => text === '您的理赔已受理'));
+    expect(await pusher.push('no-such-contact', [{ kind: 'text', text: 'x' }])).toMatchObject({ ok: false, reason: 'user_unreachable' });
+  });
+});
