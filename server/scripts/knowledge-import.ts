@@ -3,7 +3,7 @@ import { createLogger } from '../src/logging/logger';
 import { openDatabase } from '../src/db/open';
 import { describeChanges, importFaqFile, importKnowledgeDirectory } from '../src/knowledge/importer';
 import { KNOWLEDGE_DIR } from '../src/knowledge/source';
-import { parseArgs, runCli } from '../src/cli/args';
+import { parseArgs, resolveUserPath, runCli } from '../src/cli/args';
 import { progressBar } from '../src/cli/progress';
 
 const USAGE = 'usage: npm run knowledge:import [-- --dry-run] [--dir knowledge/] [--faq FILE.jsonl|FILE.csv] [--by NAME]';
@@ -17,8 +17,8 @@ runCli(async () => {
   try {
     const options = { by: typeof args.by === 'string' ? args.by : `cli:${process.env.USER ?? 'operator'}`, dryRun: Boolean(args['dry-run']), onProgress: bar.update };
     const report = typeof args.faq === 'string'
-      ? await importFaqFile(args.faq, options)
-      : await importKnowledgeDirectory(typeof args.dir === 'string' ? args.dir : KNOWLEDGE_DIR, options);
+      ? await importFaqFile(resolveUserPath(args.faq), options)
+      : await importKnowledgeDirectory(typeof args.dir === 'string' ? resolveUserPath(args.dir) : KNOWLEDGE_DIR, options);
     bar.stop();
     console.log(args['dry-run'] ? `dry run, nothing written:\n${describeChanges(report)}` : describeChanges(report, 0));
     if (report.revision !== undefined) console.log(`knowledge revision is now ${report.revision}`);

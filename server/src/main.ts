@@ -1,35 +1,23 @@
-import path from 'node:path';
 import { loadConfig, ConfigError } from './config';
 import { createLogger } from './logging/logger';
-import { launchDatabase, NoDatabaseError } from './db/launcher';
-import { defaultLauncherDeps } from './db/default-launcher';
-import { connectDatabase, disconnectDatabase, pingDatabase, withDatabaseName, DatabaseUnreachableError } from './db/connection';
+import { NoDatabaseError } from './db/launcher';
+import { DatabaseUnreachableError } from './db/connection';
+import { openDatabase } from './db/open';
 import { createApp } from './app';
-import { healthRoutes } from './health/routes';
+import { createPlatform } from './platform';
 import { closeGracefully, listen } from './http/server-lifecycle';
-
-const REPO_ROOT = path.resolve(__dirname, '../..');
+import { KnowledgeValidationError } from './knowledge/source';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-
-  const database = await launchDatabase(
-    { uri: config.MONGODB_URI, dataDir: path.resolve(REPO_ROOT, config.DATA_DIR) },
-    defaultLauncherDeps((message) => logger.info(message)),
-  );
-  const uri = database.kind === 'uri' ? database.uri : withDatabaseName(database.uri, 'insurance_cs');
-  await connectDatabase(uri).catch(async (err: unknown) => {
-    await database.stop();
+  const db = await openDatabase(config, logger);
+  const platform = await createPlatform(config, logger, db.database.kind).catch(async (err: unknown) => {
+    await db.close();
     throw err;
   });
-  logger.info({ database: database.kind }, `database: ${database.description}`);
 
-  const app = createApp({
-    logger,
-    bodyLimitBytes: config.BODY_LIMIT_BYTES,
-    routers: [healthRoutes(() => pingDatabase(), database.kind)],
-  });
+  const app = createApp({ logger, bodyLimitBytes: config.BODY_LIMIT_BYTES, routers: platform.routers });
   const server = await listen(app, config.PORT, config.HOST);
   const address = server.address();
   logger.info({ port: typeof address === 'object' && address ? address.port : config.PORT }, 'server listening');
@@ -40,8 +28,8 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     await closeGracefully(server, config.SHUTDOWN_GRACE_MS);
-    await disconnectDatabase();
-    await database.stop();
+    await platform.stop();
+    await db.close();
     logger.info('stopped');
     process.exit(0);
   };
@@ -51,10 +39,8 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   // Known start-up failures get one readable message, not a stack trace.
-  if (err instanceof ConfigError || err instanceof NoDatabaseError || err instanceof DatabaseUnreachableError) {
-    console.error(err.message);
-  } else {
-    console.error('Failed to start:', err);
-  }
+  const known = [ConfigError, NoDatabaseError, DatabaseUnreachableError, KnowledgeValidationError];
+  if (known.some((type) => err instanceof type)) console.error((err as Error).message);
+  else console.error('Failed to start:', err);
   process.exit(1);
 });

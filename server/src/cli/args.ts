@@ -1,3 +1,4 @@
+import path from 'node:path';
 /** Minimal `--flag value` / `--switch` parsing for the project's CLIs, with errors that name the flag. */
 export class CliUsageError extends Error {}
 
@@ -28,4 +29,9 @@ export function runCli(main: () => Promise<void>): void {
       process.exit(1);
     },
   );
+}
+
+/** npm runs workspace scripts inside server/; paths the user typed are relative to where they typed them. */
+export function resolveUserPath(file: string): string {
+  return path.resolve(process.env.INIT_CWD ?? process.cwd(), file);
 }

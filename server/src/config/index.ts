@@ -26,6 +26,10 @@ export const configSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   /** How long shutdown waits for in-flight requests before closing them. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  /** A message claimed longer ago than this by a process that never finished it is taken over by a retry. */
+  CONVERSATION_STALE_CLAIM_MS: z.coerce.number().int().positive().default(20_000),
+  /** How often the server looks for answers it still owes after a crash. */
+  RECOVERY_INTERVAL_MS: z.coerce.number().int().positive().default(5_000),
   /** How often each instance checks whether the knowledge changed (edits made through any instance). */
   KNOWLEDGE_REFRESH_MS: z.coerce.number().int().positive().default(5_000),
 
@@ -38,6 +42,8 @@ export const configSchema = z.object({
   WECHAT_OA_AES_KEY: z.string().regex(/^[A-Za-z0-9]{43}$/, 'must be the 43-character EncodingAESKey').optional(),
   /** How long a webhook waits for the answer before replying `success` and sending it as a customer-service message. */
   WECHAT_OA_REPLY_BUDGET_MS: z.coerce.number().int().positive().max(4_500).default(4_000),
+  /** Pushes whose timestamp is further from our clock are refused as replays; 0 turns the check off. */
+  WECHAT_OA_MAX_CLOCK_SKEW_S: z.coerce.number().int().min(0).default(300),
 }).superRefine((config, ctx) => {
   for (const [group, { when, requires }] of Object.entries(GROUPS)) {
     if (config[when as keyof typeof config] === undefined) continue;

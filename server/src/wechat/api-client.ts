@@ -160,14 +160,15 @@ export class WeChatHttpClient {
     }
     let text: string;
     let status: number;
+    // The signal also bounds reading the body, not only the headers.
+    const signal = AbortSignal.timeout(this.timeoutMs);
     try {
-      // The signal also bounds reading the body, not only the headers.
-      const response = await this.fetchImpl(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+      const response = await this.fetchImpl(url, { ...init, signal });
       status = response.status;
       text = await response.text();
-    } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      throw new WeChatTransportError(timedOut ? 'timeout' : 'network', path);
+    } catch {
+      // Ask the signal rather than the error: fetch's DOMException is not an Error of this realm under test runners.
+      throw new WeChatTransportError(signal.aborted ? 'timeout' : 'network', path);
     }
     if (status < 200 || status > 299) throw new WeChatTransportError('http_status', path, status);
     let parsed: unknown;

@@ -1,4 +1,4 @@
-import { WXBizMsgCrypt, WxBizMsgCryptError, WxBizMsgCryptErrorCode } from './crypto';
+import { WxBizMsgCryptError, WxBizMsgCryptErrorCode, type WXBizMsgCrypt } from './crypto';
 import { parseWeChatXml, type XmlRecord } from './xml';
 
 /**

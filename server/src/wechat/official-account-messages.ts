@@ -7,7 +7,7 @@ import {
   requireField,
   requireUnixSeconds,
 } from './callback';
-import { WXBizMsgCrypt, WxBizMsgCryptError, WxBizMsgCryptErrorCode, isValidCallbackSignature } from './crypto';
+import { WxBizMsgCryptError, WxBizMsgCryptErrorCode, isValidCallbackSignature, type WXBizMsgCrypt } from './crypto';
 import { buildWeChatXml, parseWeChatXml, type XmlRecord } from './xml';
 
 /** Official Account inbound messages and events (§2.4), and passive replies (§2.5). */

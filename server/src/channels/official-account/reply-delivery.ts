@@ -37,6 +37,7 @@ const setDelivery = (messageId: string, delivery: Record<string, unknown>, onlyI
  */
 export class ReplyDelivery {
   private readonly inFlight = new Set<Promise<unknown>>();
+  private recoveryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: ReplyDeliveryDeps) {}
 
@@ -56,7 +57,12 @@ export class ReplyDelivery {
       this.track(work.then(() => this.pushIfOwed(messageId)).catch((err: unknown) => this.deps.logger.error({ err, messageId }, 'late answer failed')));
       return { replies: undefined };
     }
-    if (!outcome) return { replies: undefined }; // another request is handling this delivery right now
+    if (!outcome) {
+      // Another request (perhaps in a process that just died) holds this delivery. Owe a push, so that either its
+      // owner answers it or the recovery sweep runs it again once the claim is stale: never lost.
+      await this.owePush(messageId, inbound.userId);
+      return { replies: undefined };
+    }
     return this.claimPassive(outcome);
   }
 
@@ -131,6 +137,20 @@ export class ReplyDelivery {
       if (await this.pushIfOwed(owed._id)) delivered++;
     }
     return delivered;
+  }
+
+  /** Runs `recover` every `intervalMs` (each instance; the claims make it safe to overlap). */
+  startRecovery(intervalMs: number, staleAfterMs: number): void {
+    this.stopRecovery();
+    this.recoveryTimer = setInterval(() => {
+      this.recover(staleAfterMs).catch((err: unknown) => this.deps.logger.error({ err }, 'push recovery failed'));
+    }, intervalMs);
+    this.recoveryTimer.unref();
+  }
+
+  stopRecovery(): void {
+    if (this.recoveryTimer) clearInterval(this.recoveryTimer);
+    this.recoveryTimer = undefined;
   }
 
   /** Resolves when every late answer started so far has been pushed (shutdown, tests). */

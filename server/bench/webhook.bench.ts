@@ -1,0 +1,75 @@
+import { randomInt } from 'node:crypto';
+import autocannon from 'autocannon';
+import { readDemoOfficialAccount } from '../src/channels/official-account/settings';
+import { computeCallbackSignature, WXBizMsgCrypt } from '../src/wechat/crypto';
+import { startServerProcess } from '../test/support/process';
+import type { BenchRow } from './table';
+
+const QUESTIONS = ['犹豫期内退保能全额退吗', '怎么报案', '理赔需要哪些材料', '保单丢了怎么办', '发票怎么开', '你好', '续保要交多少钱', '等待期多久'];
+
+/** Signed, encrypted safe-mode pushes, each a new message from one of many followers. */
+function encryptedPushes(count: number): Array<{ path: string; body: string }> {
+  const account = readDemoOfficialAccount();
+  const crypt = new WXBizMsgCrypt({ token: account.token, encodingAESKey: account.aesKey, receiveId: account.appId });
+  const base = BigInt(Date.now()) * 1000n;
+  return Array.from({ length: count }, (_, i) => {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const nonce = String(randomInt(1e9));
+    const xml = `<xml><ToUserName><![CDATA[${account.ghId}]]></ToUserName><FromUserName><![CDATA[o_bench_${i % 5000}]]></FromUserName><CreateTime>${timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${QUESTIONS[i % QUESTIONS.length]}]]></Content><MsgId>${base + BigInt(i)}</MsgId></xml>`;
+    const encrypt = crypt.encrypt(xml);
+    const query = new URLSearchParams({
+      signature: computeCallbackSignature(account.token, timestamp, nonce), timestamp, nonce,
+      encrypt_type: 'aes', msg_signature: computeCallbackSignature(account.token, timestamp, nonce, encrypt),
+    });
+    return { path: `/wechat/oa?${query}`, body: `<xml><ToUserName><![CDATA[${account.ghId}]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>` };
+  });
+}
+
+async function load(url: string, options: { connections: number; seconds: number; requests?: Array<{ path: string; body: string }> }) {
+  let next = 0;
+  const result = await autocannon({
+    url,
+    connections: options.connections,
+    duration: options.seconds,
+    ...(options.requests
+      ? {
+          method: 'POST' as const,
+          headers: { 'content-type': 'text/xml' },
+          requests: [{
+            setupRequest: (request: autocannon.Request) => {
+              const push = options.requests![next++ % options.requests!.length];
+              return { ...request, method: 'POST', path: push.path, body: push.body };
+            },
+          }],
+        }
+      : {}),
+  });
+  return {
+    'req/s': Math.round(result.requests.average),
+    'p50 ms': result.latency.p50,
+    'p99 ms': result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+/** The safe-mode webhook under load (100 connections) next to a bare Koa endpoint, on one running server. */
+export async function runWebhookBench(mongodbUri: string, seconds = 15): Promise<BenchRow[]> {
+  const server = startServerProcess({ MONGODB_URI: mongodbUri, PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'development' });
+  const port = await server.listening;
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    const pushes = encryptedPushes(Math.max(20_000, seconds * 3_000));
+    await load(`${url}/healthz`, { connections: 10, seconds: 2 }); // warm-up
+    const bare = await load(`${url}/healthz`, { connections: 100, seconds });
+    const webhook = await load(url, { connections: 100, seconds, requests: pushes });
+    return [
+      { endpoint: 'GET /healthz (bare Koa)', ...bare },
+      { endpoint: 'POST /wechat/oa (safe mode, full pipeline)', ...webhook },
+      { endpoint: 'ratio webhook / bare', 'req/s': Number((webhook['req/s'] / Math.max(1, bare['req/s'])).toFixed(3)), 'p50 ms': '', 'p99 ms': '', non2xx: '', errors: '' },
+    ];
+  } finally {
+    server.child.kill('SIGTERM');
+    await server.exited;
+  }
+}

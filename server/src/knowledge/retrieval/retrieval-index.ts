@@ -1,0 +1,550 @@
+import { FILLER_WORDS, INSURANCE_SYNONYMS, TextAnalyzer, type AnalysedText, type WordSegmenter } from './analyzer';
+import { applyCalibration, type ConfidenceCalibration, type ConfidenceFeatures } from './calibration';
+import { growableInt32, Growable } from './growable';
+import { TermChannel, UnitScores, type Bm25Parameters, type ChannelQuery, type TermChannelSnapshot } from './term-channel';
+
+/** One retrievable thing: a sub-intent or FAQ entry with its user phrasings and, optionally, its answer. */
+export interface RetrievalDocument {
+  id: string;
+  questions: string[];
+  answer?: string;
+  meta?: Record<string, string>;
+}
+
+export interface RetrievalHit {
+  id: string;
+  /** Ranking score (larger is better; comparable within one query only). */
+  score: number;
+  /** Calibrated probability that this hit is the right one (top-1 from the model; lower ranks get a share of the rest). */
+  confidence: number;
+  /** The document's question closest to the query (its first question when only the answer matched). */
+  matchedQuestion: string;
+  meta?: Record<string, string>;
+}
+
+export interface RetrievalSearchOptions {
+  /** An external classifier's probabilities per document id, blended into the ranking and the confidence. */
+  classifierScores?: ReadonlyMap<string, number>;
+}
+
+/**
+ * How much each piece of evidence counts. Channel scores are each normalised by the query's IDF mass, so a weight is
+ * "how much a full match on this channel is worth".
+ */
+export interface RankingWeights {
+  /** BM25 over jieba words of the best-matching question. */
+  questionWords: number;
+  /** BM25 over character n-grams of the best-matching question. */
+  questionNgrams: number;
+  /** Character n-gram Dice between query and the best-matching question (rewards near-identical phrasing). */
+  questionOverlap: number;
+  /** BM25 over the answer's words. */
+  answerWords: number;
+  /** BM25 over the answer's character n-grams. */
+  answerNgrams: number;
+  /** Bonus for evidence spread over several of a document's questions (sub-intents with many phrasings). */
+  otherQuestions: number;
+  /** Weight of an external classifier's probability. */
+  classifier: number;
+}
+
+export const DEFAULT_RANKING_WEIGHTS: Readonly<RankingWeights> = {
+  questionWords: 1,
+  questionNgrams: 1,
+  questionOverlap: 0.5,
+  answerWords: 0.3,
+  answerNgrams: 0.3,
+  otherQuestions: 0.1,
+  classifier: 1,
+};
+
+/** Questions are short and near-uniform in length; answers vary a lot, so they get the full length penalty. */
+export const DEFAULT_BM25: Readonly<{ question: Bm25Parameters; answer: Bm25Parameters }> = {
+  question: { k1: 1.2, b: 0.5 },
+  answer: { k1: 1.2, b: 0.75 },
+};
+
+/**
+ * Fitted by cross-validation on a held-out set of real insurance questions (see scripts/retrieval-experiment.ts);
+ * re-fit with `fitConfidenceCalibration` on a deployment's own labelled questions when available.
+ */
+export const DEFAULT_CALIBRATION: Readonly<ConfidenceCalibration> = {
+  intercept: -3,
+  coefficients: { topScore: 1.5, relativeMargin: 3, questionOverlap: 2 },
+};
+
+export interface RetrievalIndexOptions {
+  segment?: WordSegmenter;
+  synonyms?: ReadonlyArray<readonly [string, string]>;
+  fillerWords?: readonly string[];
+  /** Character n-gram sizes (default bigrams and trigrams). */
+  ngramSizes?: readonly number[];
+  weights?: Partial<RankingWeights>;
+  bm25?: Partial<{ question: Bm25Parameters; answer: Bm25Parameters }>;
+  calibration?: ConfidenceCalibration;
+}
+
+export interface RetrievalIndexSnapshot {
+  format: 'retrieval-index/1';
+  synonyms: Array<[string, string]>;
+  fillerWords: string[];
+  ngramSizes: number[];
+  weights: RankingWeights;
+  bm25: { question: Bm25Parameters; answer: Bm25Parameters };
+  calibration: ConfidenceCalibration;
+  documents: RetrievalDocument[];
+  questionWords: TermChannelSnapshot;
+  questionNgrams: TermChannelSnapshot;
+  answerWords: TermChannelSnapshot;
+  answerNgrams: TermChannelSnapshot;
+}
+
+interface DocumentRecord {
+  document: RetrievalDocument;
+  slot: number;
+  questionUnits: number[];
+  /** -1 when the document has no answer text. */
+  answerUnit: number;
+}
+
+/** Evidence gathered for one candidate document during a search. */
+interface Candidate {
+  slot: number;
+  score: number;
+  questionScore: number;
+  bestQuestionUnit: number;
+  questionOverlap: number;
+}
+
+/**
+ * A field (questions or answers) indexed twice, by words and by n-grams, over one unit numbering, with each unit's
+ * owning document slot.
+ */
+class Field {
+  readonly words: TermChannel;
+  readonly ngrams: TermChannel;
+  owner: Growable<Int32Array> = growableInt32(1024);
+  readonly scores = new UnitScores();
+
+  constructor(bm25: Bm25Parameters) {
+    this.words = new TermChannel(bm25);
+    this.ngrams = new TermChannel(bm25);
+  }
+
+  add(slot: number, analysed: AnalysedText): number {
+    this.words.addUnit(analysed.words);
+    this.ngrams.addUnit(analysed.ngrams);
+    return this.owner.push(slot);
+  }
+
+  remove(unit: number): void {
+    this.words.removeUnit(unit);
+    this.ngrams.removeUnit(unit);
+  }
+
+  get untidyShare(): number {
+    const untidy = this.words.untidyPostings + this.ngrams.untidyPostings;
+    return untidy / Math.max(1, this.words.frozenPostings + this.ngrams.frozenPostings);
+  }
+
+  get untidyPostings(): number {
+    return this.words.untidyPostings + this.ngrams.untidyPostings;
+  }
+}
+
+/** Rebuild the frozen postings when the delta and tombstones exceed this share of them (and this absolute size). */
+const REBUILD_SHARE = 0.2;
+const REBUILD_MIN_POSTINGS = 4096;
+
+/**
+ * In-memory retrieval over documents with several questions and an answer. Ranking: max over a document's questions
+ * of (BM25 on words + BM25 on character n-grams + n-gram Dice), plus BM25 on the answer, plus an optional classifier
+ * probability. Each term lookup reads one posting list from typed arrays, so a query costs time in proportion to the
+ * postings of its terms, never a scan over all documents.
+ */
+export class RetrievalIndex {
+  private readonly analyzer: TextAnalyzer;
+  private readonly weights: RankingWeights;
+  private readonly bm25: { question: Bm25Parameters; answer: Bm25Parameters };
+  private calibration: ConfidenceCalibration;
+  private readonly synonyms: Array<[string, string]>;
+  private readonly fillerWords: string[];
+  private readonly ngramSizes: number[];
+
+  private questions: Field;
+  private answers: Field;
+  private readonly records = new Map<string, DocumentRecord>();
+  private slotRecords: Array<DocumentRecord | undefined> = [];
+
+  // Per-document accumulators for one search, indexed by slot.
+  private questionBest = new Float64Array(0);
+  private questionBestUnit = new Int32Array(0);
+  private questionBestOverlap = new Float64Array(0);
+  private questionSum = new Float64Array(0);
+  private answerScore = new Float64Array(0);
+  private slotSeen = new Uint8Array(0);
+  private touchedSlots: number[] = [];
+
+  constructor(options: RetrievalIndexOptions = {}) {
+    this.synonyms = (options.synonyms ?? INSURANCE_SYNONYMS).map(([variant, canonical]) => [variant, canonical]);
+    this.fillerWords = options.fillerWords ? [...options.fillerWords] : [...FILLER_WORDS];
+    this.ngramSizes = options.ngramSizes ? [...options.ngramSizes] : [2, 3];
+    this.analyzer = new TextAnalyzer({
+      segment: options.segment ?? defaultSegmenter(),
+      synonyms: this.synonyms,
+      fillerWords: new Set(this.fillerWords),
+      ngramSizes: this.ngramSizes,
+    });
+    this.weights = { ...DEFAULT_RANKING_WEIGHTS, ...options.weights };
+    this.bm25 = { question: options.bm25?.question ?? DEFAULT_BM25.question, answer: options.bm25?.answer ?? DEFAULT_BM25.answer };
+    this.calibration = options.calibration ?? DEFAULT_CALIBRATION;
+    this.questions = new Field(this.bm25.question);
+    this.answers = new Field(this.bm25.answer);
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  has(id: string): boolean {
+    return this.records.has(id);
+  }
+
+  get(id: string): RetrievalDocument | undefined {
+    return this.records.get(id)?.document;
+  }
+
+  setCalibration(calibration: ConfidenceCalibration): void {
+    this.calibration = calibration;
+  }
+
+  /** Adds a document, or replaces the one with the same id; no full rebuild. */
+  upsert(document: RetrievalDocument): void {
+    this.removeWithoutTidying(document.id);
+    this.insert(document);
+    this.tidyIfNeeded();
+  }
+
+  remove(id: string): boolean {
+    const removed = this.removeWithoutTidying(id);
+    if (removed) this.tidyIfNeeded();
+    return removed;
+  }
+
+  /** Bulk load: add everything, then freeze the postings once. */
+  addAll(documents: Iterable<RetrievalDocument>): void {
+    for (const field of [this.questions, this.answers]) {
+      field.words.beginBulkLoad();
+      field.ngrams.beginBulkLoad();
+    }
+    for (const document of documents) {
+      this.removeWithoutTidying(document.id);
+      this.insert(document);
+    }
+    this.compact();
+  }
+
+  private insert(document: RetrievalDocument): void {
+    const copy: RetrievalDocument = {
+      id: document.id,
+      questions: [...document.questions],
+      ...(document.answer !== undefined ? { answer: document.answer } : {}),
+      ...(document.meta ? { meta: { ...document.meta } } : {}),
+    };
+    const slot = this.slotRecords.length;
+    const record: DocumentRecord = { document: copy, slot, questionUnits: [], answerUnit: -1 };
+    for (const question of copy.questions) record.questionUnits.push(this.questions.add(slot, this.analyzer.analyse(question)));
+    if (copy.answer && copy.answer.trim()) record.answerUnit = this.answers.add(slot, this.analyzer.analyse(copy.answer));
+    this.slotRecords.push(record);
+    this.records.set(copy.id, record);
+  }
+
+  private removeWithoutTidying(id: string): boolean {
+    const record = this.records.get(id);
+    if (!record) return false;
+    for (const unit of record.questionUnits) this.questions.remove(unit);
+    if (record.answerUnit >= 0) this.answers.remove(record.answerUnit);
+    this.slotRecords[record.slot] = undefined;
+    this.records.delete(id);
+    return true;
+  }
+
+  private tidyIfNeeded(): void {
+    for (const field of [this.questions, this.answers]) {
+      if (field.untidyPostings > REBUILD_MIN_POSTINGS && field.untidyShare > REBUILD_SHARE) {
+        this.compact();
+        return;
+      }
+    }
+  }
+
+  /**
+   * Renumbers slots and units densely (dropping removed ones) and moves every posting into the frozen typed arrays.
+   * Costs one pass over stored term ids; no text is re-analysed.
+   */
+  compact(): void {
+    const liveRecords = this.slotRecords.filter((r): r is DocumentRecord => r !== undefined);
+    const keepQuestions: number[] = [];
+    const keepAnswers: number[] = [];
+    const questionOwner = growableInt32(this.questions.owner.length);
+    const answerOwner = growableInt32(liveRecords.length);
+    liveRecords.forEach((record, slot) => {
+      record.slot = slot;
+      record.questionUnits = record.questionUnits.map((unit) => {
+        keepQuestions.push(unit);
+        return questionOwner.push(slot);
+      });
+      if (record.answerUnit >= 0) {
+        keepAnswers.push(record.answerUnit);
+        record.answerUnit = answerOwner.push(slot);
+      }
+    });
+    for (const [field, keep, owner] of [
+      [this.questions, keepQuestions, questionOwner],
+      [this.answers, keepAnswers, answerOwner],
+    ] as const) {
+      const order = Int32Array.from(keep);
+      field.words.rebuild(order);
+      field.ngrams.rebuild(order);
+      field.owner = owner;
+    }
+    this.slotRecords = liveRecords;
+  }
+
+  search(query: string, k: number, options: RetrievalSearchOptions = {}): RetrievalHit[] {
+    if (k <= 0) return [];
+    const analysed = this.analyzer.analyse(query);
+    const candidates = this.collectCandidates(analysed, options.classifierScores);
+    if (candidates.length === 0) return [];
+    const ranked = selectTop(candidates, Math.max(k, 2), (slot) => this.slotRecords[slot]?.document.id ?? '');
+    return this.toHits(ranked.slice(0, k), ranked, options.classifierScores);
+  }
+
+  /** Exposed for calibration fitting: the features the confidence model sees for this query's top-1. */
+  confidenceFeatures(query: string, options: RetrievalSearchOptions = {}): ConfidenceFeatures | undefined {
+    const analysed = this.analyzer.analyse(query);
+    const candidates = this.collectCandidates(analysed, options.classifierScores);
+    if (candidates.length === 0) return undefined;
+    const ranked = selectTop(candidates, 2, (slot) => this.slotRecords[slot]?.document.id ?? '');
+    return featuresOf(ranked);
+  }
+
+  private collectCandidates(analysed: AnalysedText, classifierScores: ReadonlyMap<string, number> | undefined): Candidate[] {
+    const w = this.weights;
+    this.ensureSlotCapacity(this.slotRecords.length);
+
+    // Questions: per question unit, words + n-grams, then Dice from the n-gram overlap count.
+    const questionNgramQuery = this.questions.ngrams.prepareQuery(analysed.ngrams);
+    this.scoreField(this.questions, this.questions.words.prepareQuery(analysed.words), questionNgramQuery, w.questionWords, w.questionNgrams);
+    const questionScores = this.questions.scores;
+    const queryNgrams = questionNgramQuery.distinctTerms;
+    for (let i = 0; i < questionScores.touchedCount; i++) {
+      const unit = questionScores.touched[i];
+      const slot = this.questions.owner.data[unit];
+      const overlap = dice(questionScores.matchedTerms[unit], queryNgrams, this.questions.ngrams.distinctTermsOf(unit));
+      const unitScore = questionScores.scores[unit] + w.questionOverlap * overlap;
+      this.touchSlot(slot);
+      this.questionSum[slot] += unitScore;
+      if (unitScore > this.questionBest[slot]) {
+        this.questionBest[slot] = unitScore;
+        this.questionBestUnit[slot] = unit;
+        this.questionBestOverlap[slot] = overlap;
+      }
+    }
+    questionScores.reset();
+
+    // Answers: one unit per document.
+    this.scoreField(this.answers, this.answers.words.prepareQuery(analysed.words), this.answers.ngrams.prepareQuery(analysed.ngrams), w.answerWords, w.answerNgrams);
+    const answerScores = this.answers.scores;
+    for (let i = 0; i < answerScores.touchedCount; i++) {
+      const unit = answerScores.touched[i];
+      const slot = this.answers.owner.data[unit];
+      this.touchSlot(slot);
+      this.answerScore[slot] += answerScores.scores[unit];
+    }
+    answerScores.reset();
+
+    const classifierBySlot = new Map<number, number>();
+    if (classifierScores && w.classifier !== 0) {
+      for (const [id, probability] of classifierScores) {
+        const record = this.records.get(id);
+        if (!record) continue;
+        classifierBySlot.set(record.slot, probability);
+        this.touchSlot(record.slot);
+      }
+    }
+
+    const candidates: Candidate[] = [];
+    for (const slot of this.touchedSlots) {
+      const best = this.questionBest[slot];
+      // Several matching phrasings are extra evidence, but with diminishing, bounded weight.
+      const others = this.questionSum[slot] - best;
+      const spread = w.otherQuestions * Math.log1p(others);
+      candidates.push({
+        slot,
+        score: best + spread + this.answerScore[slot] + w.classifier * (classifierBySlot.get(slot) ?? 0),
+        questionScore: best,
+        bestQuestionUnit: this.questionBestUnit[slot],
+        questionOverlap: this.questionBestOverlap[slot],
+      });
+      this.questionBest[slot] = 0;
+      this.questionBestUnit[slot] = -1;
+      this.questionBestOverlap[slot] = 0;
+      this.questionSum[slot] = 0;
+      this.answerScore[slot] = 0;
+      this.slotSeen[slot] = 0;
+    }
+    this.touchedSlots = [];
+    return candidates;
+  }
+
+  private scoreField(field: Field, words: ChannelQuery, ngrams: ChannelQuery, wordWeight: number, ngramWeight: number): void {
+    field.scores.ensureCapacity(field.owner.length);
+    field.words.scoreInto(words, field.scores, wordWeight, false);
+    field.ngrams.scoreInto(ngrams, field.scores, ngramWeight, true);
+  }
+
+  private touchSlot(slot: number): void {
+    if (this.slotSeen[slot] === 0) {
+      this.slotSeen[slot] = 1;
+      this.touchedSlots.push(slot);
+    }
+  }
+
+  private ensureSlotCapacity(slots: number): void {
+    if (this.slotSeen.length >= slots) return;
+    const capacity = Math.max(slots, this.slotSeen.length * 2, 64);
+    this.questionBest = new Float64Array(capacity);
+    this.questionBestUnit = new Int32Array(capacity).fill(-1);
+    this.questionBestOverlap = new Float64Array(capacity);
+    this.questionSum = new Float64Array(capacity);
+    this.answerScore = new Float64Array(capacity);
+    this.slotSeen = new Uint8Array(capacity);
+  }
+
+  private toHits(top: Candidate[], ranked: Candidate[], classifierScores: ReadonlyMap<string, number> | undefined): RetrievalHit[] {
+    const features = featuresOf(ranked);
+    let topConfidence = applyCalibration(this.calibration, features);
+    const topRecord = this.slotRecords[top[0].slot];
+    const classifierTop = topRecord ? classifierScores?.get(topRecord.document.id) : undefined;
+    // Until a joint calibration exists, a classifier's opinion moves confidence half-way towards its probability.
+    if (classifierTop !== undefined) topConfidence = (topConfidence + classifierTop) / 2;
+    const restScore = top.slice(1).reduce((sum, c) => sum + Math.max(c.score, 0), 0);
+    return top.map((candidate, rank) => {
+      const record = this.slotRecords[candidate.slot] as DocumentRecord;
+      const matchedQuestion =
+        candidate.bestQuestionUnit >= 0
+          ? record.document.questions[record.questionUnits.indexOf(candidate.bestQuestionUnit)] ?? record.document.questions[0] ?? ''
+          : record.document.questions[0] ?? '';
+      // Lower ranks share the top-1's missing probability mass in proportion to their scores.
+      const confidence = rank === 0 ? topConfidence : restScore > 0 ? ((1 - topConfidence) * Math.max(candidate.score, 0)) / restScore : 0;
+      return {
+        id: record.document.id,
+        score: candidate.score,
+        confidence,
+        matchedQuestion,
+        ...(record.document.meta ? { meta: { ...record.document.meta } } : {}),
+      };
+    });
+  }
+
+  toJSON(): RetrievalIndexSnapshot {
+    this.compact();
+    const liveRecords = this.slotRecords as DocumentRecord[];
+    const questionUnits = Int32Array.from(liveRecords.flatMap((r) => r.questionUnits));
+    const answerUnits = Int32Array.from(liveRecords.filter((r) => r.answerUnit >= 0).map((r) => r.answerUnit));
+    return {
+      format: 'retrieval-index/1',
+      synonyms: this.synonyms,
+      fillerWords: this.fillerWords,
+      ngramSizes: this.ngramSizes,
+      weights: { ...this.weights },
+      bm25: { question: { ...this.bm25.question }, answer: { ...this.bm25.answer } },
+      calibration: this.calibration,
+      documents: liveRecords.map((r) => r.document),
+      questionWords: this.questions.words.snapshot(questionUnits),
+      questionNgrams: this.questions.ngrams.snapshot(questionUnits),
+      answerWords: this.answers.words.snapshot(answerUnits),
+      answerNgrams: this.answers.ngrams.snapshot(answerUnits),
+    };
+  }
+
+  /** Restores a snapshot without re-segmenting any text (only future upserts and queries use the segmenter). */
+  static fromJSON(snapshot: RetrievalIndexSnapshot, options: Pick<RetrievalIndexOptions, 'segment'> = {}): RetrievalIndex {
+    if (snapshot.format !== 'retrieval-index/1') throw new Error(`unknown retrieval index format: ${String(snapshot.format)}`);
+    const index = new RetrievalIndex({
+      segment: options.segment,
+      synonyms: snapshot.synonyms,
+      fillerWords: snapshot.fillerWords,
+      ngramSizes: snapshot.ngramSizes,
+      weights: snapshot.weights,
+      bm25: snapshot.bm25,
+      calibration: snapshot.calibration,
+    });
+    index.questions = restoreField(snapshot.questionWords, snapshot.questionNgrams, snapshot.bm25.question);
+    index.answers = restoreField(snapshot.answerWords, snapshot.answerNgrams, snapshot.bm25.answer);
+    snapshot.documents.forEach((document, slot) => {
+      const record: DocumentRecord = { document, slot, questionUnits: [], answerUnit: -1 };
+      for (let i = 0; i < document.questions.length; i++) record.questionUnits.push(index.questions.owner.push(slot));
+      if (document.answer && document.answer.trim()) record.answerUnit = index.answers.owner.push(slot);
+      index.slotRecords.push(record);
+      index.records.set(document.id, record);
+    });
+    return index;
+  }
+}
+
+function restoreField(words: TermChannelSnapshot, ngrams: TermChannelSnapshot, bm25: Bm25Parameters): Field {
+  const field = new Field(bm25);
+  (field as { words: TermChannel }).words = TermChannel.fromSnapshot(words, bm25);
+  (field as { ngrams: TermChannel }).ngrams = TermChannel.fromSnapshot(ngrams, bm25);
+  return field;
+}
+
+function dice(matched: number, queryTerms: number, unitTerms: number): number {
+  const total = queryTerms + unitTerms;
+  return total > 0 ? (2 * matched) / total : 0;
+}
+
+function featuresOf(ranked: Candidate[]): ConfidenceFeatures {
+  const top = ranked[0];
+  const second = ranked[1];
+  const topScore = top.score;
+  const relativeMargin = second && topScore > 0 ? (topScore - Math.max(second.score, 0)) / topScore : 1;
+  return { topScore, relativeMargin, questionOverlap: top.questionOverlap };
+}
+
+/** Top-k by score without sorting every candidate; ties broken by id so results are deterministic. */
+function selectTop(candidates: Candidate[], k: number, idOf: (slot: number) => string): Candidate[] {
+  const better = (a: Candidate, b: Candidate) => (a.score !== b.score ? a.score > b.score : idOf(a.slot) < idOf(b.slot));
+  const top: Candidate[] = [];
+  for (const candidate of candidates) {
+    if (top.length === k && !better(candidate, top[k - 1])) continue;
+    let position = Math.min(top.length, k - 1);
+    if (top.length < k) top.push(candidate);
+    while (position > 0 && better(candidate, top[position - 1])) {
+      top[position] = top[position - 1];
+      position--;
+    }
+    top[position] = candidate;
+  }
+  return top;
+}
+
+let sharedSegmenter: WordSegmenter | undefined;
+
+/** The server's jieba segmenter, loaded on first use so tests that inject their own never pay for the dictionary. */
+function defaultSegmenter(): WordSegmenter {
+  if (!sharedSegmenter) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { segment } = require('../../nlu/segmenter') as { segment: WordSegmenter };
+    sharedSegmenter = segment;
+  }
+  return sharedSegmenter;
+}
+
+export function buildRetrievalIndex(documents: Iterable<RetrievalDocument>, options: RetrievalIndexOptions = {}): RetrievalIndex {
+  const index = new RetrievalIndex(options);
+  index.addAll(documents);
+  return index;
+}

@@ -1,0 +1,141 @@
+import { currentKnowledgeRevision } from './importer';
+import { Solution, SubIntent, type SolutionDoc } from './models';
+import { solutionKey, type SolutionConditions } from './source';
+import { buildRetrievalIndex, type RetrievalIndex } from './retrieval';
+
+/** A sub-intent as the rest of the server sees it. */
+export interface SubIntentSummary {
+  id: string;
+  scenarioId: string;
+  intentId: string;
+  name: string;
+  sensitive: boolean;
+  questions: string[];
+  solutionKeys: string[];
+}
+
+export interface RankedSubIntent extends SubIntentSummary {
+  /** Calibrated: roughly the probability that this is the right sub-intent. */
+  confidence: number;
+  score: number;
+  matchedQuestion: string;
+}
+
+export type PublishedSolution = Pick<SolutionDoc, 'name' | 'text' | 'rich' | 'conditions' | 'subIntentId'> & { id: string };
+
+export interface SearchOptions {
+  k?: number;
+  /** The intent model's probabilities per sub-intent id, blended into the ranking. */
+  classifierScores?: Map<string, number>;
+}
+
+/**
+ * The published knowledge as this instance serves it: an in-memory retrieval index over sub-intents, rebuilt
+ * when the store's revision moves (so an edit anywhere reaches every instance without a restart), and
+ * answer selection by solution `_id`.
+ */
+export class KnowledgeBase {
+  private index: RetrievalIndex = buildRetrievalIndex([]);
+  private subIntents = new Map<string, SubIntentSummary>();
+  private loadedRevision = -1;
+  private refreshing: Promise<boolean> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly reloadListeners: Array<(subIntents: SubIntentSummary[]) => void> = [];
+
+  get revision(): number {
+    return this.loadedRevision;
+  }
+
+  get size(): number {
+    return this.subIntents.size;
+  }
+
+  onReload(listener: (subIntents: SubIntentSummary[]) => void): void {
+    this.reloadListeners.push(listener);
+  }
+
+  /** Reloads when the stored revision differs from the loaded one; true when it reloaded. */
+  refreshIfChanged(): Promise<boolean> {
+    this.refreshing ??= this.refresh().finally(() => { this.refreshing = undefined; });
+    return this.refreshing;
+  }
+
+  private async refresh(): Promise<boolean> {
+    const revision = await currentKnowledgeRevision();
+    if (revision === this.loadedRevision) return false;
+    const subIntents = new Map<string, SubIntentSummary>();
+    for await (const doc of SubIntent.find({ status: 'published' }).lean().cursor()) {
+      subIntents.set(doc._id, {
+        id: doc._id, scenarioId: doc.scenarioId, intentId: doc.intentId, name: doc.name,
+        sensitive: Boolean(doc.sensitive), questions: doc.questions, solutionKeys: doc.solutionKeys,
+      });
+    }
+    // The generic answer's words help retrieval (a user often asks in the answer's terms, not the question's).
+    const answers = new Map<string, string>();
+    await Promise.all(
+      [...subIntents.keys()].map(async (id) => {
+        const generic = await Solution.findById(solutionKey(id, {}), { text: 1, status: 1 }).lean();
+        if (generic && generic.status === 'published') answers.set(id, generic.text);
+      }),
+    );
+    this.index = buildRetrievalIndex(
+      [...subIntents.values()].map((s) => ({ id: s.id, questions: [s.name, ...s.questions], answer: answers.get(s.id) })),
+    );
+    this.subIntents = subIntents;
+    this.loadedRevision = revision;
+    const list = [...subIntents.values()];
+    for (const listener of this.reloadListeners) listener(list);
+    return true;
+  }
+
+  /** Polls the revision so edits made through any instance (or an import) are picked up. */
+  startAutoRefresh(intervalMs: number, onError: (err: unknown) => void): void {
+    this.stopAutoRefresh();
+    this.timer = setInterval(() => { this.refreshIfChanged().catch(onError); }, intervalMs);
+    this.timer.unref();
+  }
+
+  stopAutoRefresh(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  getSubIntent(id: string): SubIntentSummary | undefined {
+    return this.subIntents.get(id);
+  }
+
+  allSubIntents(): SubIntentSummary[] {
+    return [...this.subIntents.values()];
+  }
+
+  /** Ranked sub-intents for a user question, best first. */
+  search(question: string, options: SearchOptions = {}): RankedSubIntent[] {
+    const hits = this.index.search(question, options.k ?? 5, { classifierScores: options.classifierScores });
+    const ranked: RankedSubIntent[] = [];
+    for (const hit of hits) {
+      const summary = this.subIntents.get(hit.id);
+      if (summary) ranked.push({ ...summary, confidence: hit.confidence, score: hit.score, matchedQuestion: hit.matchedQuestion });
+    }
+    return ranked;
+  }
+
+  /**
+   * The solution for a sub-intent under the user's circumstances: the most specific variant that exists
+   * (product + user state, then product, then user state, then the generic one, then any), fetched by `_id`.
+   */
+  async selectSolution(subIntentId: string, context: SolutionConditions = {}): Promise<PublishedSolution | undefined> {
+    const available = new Set(this.subIntents.get(subIntentId)?.solutionKeys ?? []);
+    const { product, userState } = context;
+    const preferred = [
+      product && userState ? solutionKey(subIntentId, { product, userState }) : undefined,
+      product ? solutionKey(subIntentId, { product }) : undefined,
+      userState ? solutionKey(subIntentId, { userState }) : undefined,
+      solutionKey(subIntentId, {}),
+    ];
+    const key = preferred.find((k) => k && available.has(k)) ?? [...available][0];
+    if (!key) return undefined;
+    const doc = await Solution.findById(key).lean();
+    if (!doc || doc.status !== 'published') return undefined;
+    return { id: doc._id, subIntentId: doc.subIntentId, name: doc.name, text: doc.text, rich: doc.rich, conditions: doc.conditions };
+  }
+}

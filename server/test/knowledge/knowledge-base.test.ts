@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import { createApp } from '../../src/app';
+import { Agent } from '../../src/agents/models';
+import { issueStaffToken } from '../../src/agents/auth';
+import { importKnowledgeDirectory } from '../../src/knowledge/importer';
+import { KnowledgeBase } from '../../src/knowledge/service';
+import { agentKnowledgeRoutes } from '../../src/knowledge/routes';
+import { FIXTURE_SCENARIOS, writeKnowledgeFixture } from '../support/knowledge-fixture';
+import { useTestDatabase } from '../support/database';
+import { serve } from '../support/http';
+
+useTestDatabase(__filename);
+
+describe('knowledge base: retrieval and answer selection', () => {
+  const dir = writeKnowledgeFixture();
+  const knowledge = new KnowledgeBase();
+  beforeAll(async () => {
+    await importKnowledgeDirectory(dir, { by: 'test' });
+    await knowledge.refreshIfChanged();
+  });
+
+  it('ranks the right sub-intent first with a usable confidence', () => {
+    const [best] = knowledge.search('犹豫期内退保能退全款吗');
+    expect(best).toMatchObject({ id: 'surrender/cooling-off/full-refund', scenarioId: 'surrender', sensitive: true });
+    expect(best.confidence).toBeGreaterThan(0.3);
+    expect(knowledge.search('发票抬头写公司名')[0].id).toBe('invoice/e-invoice/issue');
+  });
+
+  it('is less confident about a vague question than a clear one', () => {
+    const clear = knowledge.search('怎么报案')[0];
+    const vague = knowledge.search('那个东西怎么弄')[0];
+    expect(clear.confidence).toBeGreaterThan(vague?.confidence ?? 0);
+  });
+
+  it('selects the product variant of a solution when the product is known', async () => {
+    const id = 'claim-report/how-to-report/online-report';
+    expect((await knowledge.selectSolution(id, { product: 'auto' }))?.text).toContain('车险出险');
+    const generic = await knowledge.selectSolution(id, { product: 'medical' });
+    expect(generic?.text).toContain('理赔');
+    expect(generic?.rich?.links?.[0]).toMatchObject({ page: '/pages/claims/new' });
+  });
+
+  it('finds a changed phrasing without a restart (another instance imported it)', async () => {
+    const novel = '财务让我拿个凭证去走账';
+    expect(knowledge.search(novel)[0]?.matchedQuestion).not.toBe(novel);
+    const edited = FIXTURE_SCENARIOS['invoice.yaml'].replace('公司报销要发票', novel);
+    fs.writeFileSync(path.join(dir, 'scenarios', 'invoice.yaml'), edited);
+    await importKnowledgeDirectory(dir, { by: 'editor' });
+    expect(await knowledge.refreshIfChanged()).toBe(true);
+    const [hit] = knowledge.search(novel);
+    expect(hit).toMatchObject({ id: 'invoice/e-invoice/issue', matchedQuestion: novel });
+    expect(await knowledge.refreshIfChanged()).toBe(false);
+  });
+});
+
+describe('agent knowledge search API', () => {
+  const knowledge = new KnowledgeBase();
+  let http: Awaited<ReturnType<typeof serve>>;
+  let agentToken: string;
+  beforeAll(async () => {
+    await importKnowledgeDirectory(writeKnowledgeFixture(), { by: 'test' });
+    await knowledge.refreshIfChanged();
+    await Agent.create({ _id: 'zhangsan', name: '张三', role: 'agent' });
+    agentToken = await issueStaffToken('zhangsan');
+    http = await serve(createApp({ logger: pino({ level: 'silent' }), bodyLimitBytes: 1024, routers: [agentKnowledgeRoutes(knowledge)] }));
+  });
+  afterAll(() => http.close());
+  const get = (url: string, token?: string) => fetch(`${http.baseUrl}${url}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+  it('refuses anyone who is not signed in as staff', async () => {
+    const anonymous = await get('/api/agent/knowledge/search?q=退保');
+    expect(anonymous.status).toBe(401);
+    const forged = await get('/api/agent/knowledge/search?q=退保', 'cs_forged');
+    expect(forged.status).toBe(401);
+    expect(((await forged.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+  });
+
+  it('searches by keyword with pages', async () => {
+    const res = await get('/api/agent/knowledge/search?q=退保&pageSize=1', agentToken);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { total: number; items: Array<{ subIntentId: string; answer?: string }> };
+    expect(body.items).toHaveLength(1);
+    expect(body.total).toBeGreaterThanOrEqual(2);
+    expect(body.items[0].subIntentId).toMatch(/^surrender\//);
+    expect(body.items[0].answer).toBeTruthy();
+  });
+
+  it('browses the tree: scenarios → intents → sub-intents', async () => {
+    const scenarios = (await (await get('/api/agent/knowledge/tree', agentToken)).json()) as { items: Array<{ id: string }> };
+    expect(scenarios.items.map((s) => s.id)).toEqual(['claim-report', 'invoice', 'surrender']);
+    const intents = (await (await get('/api/agent/knowledge/tree?parent=surrender', agentToken)).json()) as { items: Array<{ id: string }> };
+    expect(intents.items.map((s) => s.id)).toEqual(['surrender/after-cooling-off', 'surrender/cooling-off']);
+    const subs = (await (await get('/api/agent/knowledge/tree?parent=surrender/cooling-off', agentToken)).json()) as { items: Array<{ id: string }> };
+    expect(subs.items.map((s) => s.id)).toEqual(['surrender/cooling-off/full-refund']);
+  });
+
+  it('lists questions similar to a given one, and a sub-intent in full', async () => {
+    const similar = (await (await get(`/api/agent/knowledge/similar?question=${encodeURIComponent('怎么申请理赔')}`, agentToken)).json()) as { items: Array<{ subIntentId: string }> };
+    expect(similar.items[0].subIntentId).toBe('claim-report/how-to-report/online-report');
+    const detail = await get(`/api/agent/knowledge/sub-intents/${encodeURIComponent('claim-report/how-to-report/online-report')}`, agentToken);
+    expect(((await detail.json()) as { solutions: unknown[] }).solutions).toHaveLength(2);
+  });
+
+  it('answers bad queries with a 400 naming the field', async () => {
+    const res = await get('/api/agent/knowledge/search?q=&page=0', agentToken);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('invalid_input');
+    expect(body.error.message).toMatch(/q: is required/);
+    expect(body.error.message).toMatch(/page/);
+  });
+});
