@@ -76,6 +76,9 @@ const messageSchema = new Schema(
   { timestamps: true },
 );
 
+/** One conversation per user per channel: its `_id`. */
+export const conversationIdFor = (channel: string, userId: string) => `${channel}:${userId}`;
+
 export const Conversation = mongoose.model('Conversation', conversationSchema);
 export const Message = mongoose.model('Message', messageSchema);
 export type ConversationDoc = InferSchemaType<typeof conversationSchema> & { _id: string };

@@ -1,7 +1,7 @@
 import type { WechatConfig } from '../config/wechat-config';
 import type { EventBus } from '../events/bus';
 import { decide, type DialogueState, type SubIntentFacts } from './decide';
-import { Conversation, Message, type ConversationDoc, type MessageDoc } from './models';
+import { Conversation, conversationIdFor, Message, type ConversationDoc, type MessageDoc } from './models';
 import type { Decision, EmotionReading, InboundMessage, OutboundMessage, PipelineResult, Understanding } from './types';
 
 /** The understanding stage: intents (ranked sub-intents), entities and emotion of one text. */
@@ -52,7 +52,7 @@ export class ConversationPipeline {
   }
 
   static conversationId(inbound: Pick<InboundMessage, 'channel' | 'userId'>): string {
-    return `${inbound.channel}:${inbound.userId}`;
+    return conversationIdFor(inbound.channel, inbound.userId);
   }
 
   static messageId(inbound: Pick<InboundMessage, 'channel' | 'dedupeKey'>): string {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventBus } from '../events/bus';
-import { Conversation, Message, type ConversationDoc, type MessageDoc } from './models';
+import { Conversation, conversationIdFor, Message, type ConversationDoc, type MessageDoc } from './models';
 import type { ChannelName, OutboundMessage } from './types';
 
 /** Conversation facts and state changes that other domains (agents, tickets, qa) are allowed to use. */
@@ -31,16 +31,16 @@ export class ConversationService {
     this.events.publish('conversation.closed', { conversationId, by, at: new Date() });
   }
 
-  /** Stores a message an agent (or the system) sent, so the transcript is whole. */
+  /** Stores a message an agent (or the system) sent, so the transcript is whole. UserDelivery calls this for pushes. */
   async recordOutbound(
-    conversation: { _id: string; channel: ChannelName | string; userId: string },
+    conversation: { channel: ChannelName; userId: string },
     author: 'agent' | 'bot',
     message: OutboundMessage,
     agentId?: string,
   ): Promise<string> {
     const id = `${conversation.channel}:out:${randomUUID()}`;
     await Message.create({
-      _id: id, conversationId: conversation._id, channel: conversation.channel, userId: conversation.userId,
+      _id: id, conversationId: conversationIdFor(conversation.channel, conversation.userId), channel: conversation.channel, userId: conversation.userId,
       direction: 'out', author, kind: message.kind, text: 'text' in message ? message.text : message.title,
       status: 'done', claimedAt: new Date(), replies: [message], agentId,
     });
