@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logging/logger';
+import { openDatabase } from '../src/db/open';
+import { parseArgs, runCli } from '../src/cli/args';
+import { LARGE_INSURER, runKnowledgeBench } from './knowledge.bench';
+import { runWebhookBench } from './webhook.bench';
+import { printTable } from './table';
+
+const SUITES = ['knowledge', 'webhook'] as const;
+type Suite = (typeof SUITES)[number];
+
+/**
+ * `npm run bench [-- --only knowledge,webhook] [--small]`: every benchmark against the configured database
+ * (MONGODB_URI, or the embedded one), each in a scratch database, printed as tables.
+ */
+runCli(async () => {
+  const args = parseArgs(process.argv.slice(2), { values: ['only'], switches: ['small'] });
+  const only = typeof args.only === 'string' ? (args.only.split(',') as Suite[]) : [...SUITES];
+  const unknown = only.filter((name) => !SUITES.includes(name));
+  if (unknown.length) throw new Error(`--only: unknown suite(s) ${unknown.join(', ')} (known: ${SUITES.join(', ')})`);
+  const config = loadConfig();
+  const logger = createLogger('warn');
+  console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
+
+  if (only.includes('knowledge')) {
+    const db = await openDatabase(config, logger, { scratchDatabaseName: `bench_kb_${randomBytes(3).toString('hex')}` });
+    try {
+      console.log(`database: ${db.database.description}`);
+      const scale = args.small ? { scenarios: 23, intents: 350, subIntents: 3_000, solutions: 30_000 } : LARGE_INSURER;
+      printTable('Knowledge base at scale (import, answer selection, memory)', await runKnowledgeBench(scale));
+    } finally {
+      await db.close();
+    }
+  }
+  if (only.includes('webhook')) {
+    const db = await openDatabase(config, logger, { scratchDatabaseName: `bench_oa_${randomBytes(3).toString('hex')}` });
+    try {
+      printTable('Official Account webhook, safe mode, 100 connections', await runWebhookBench(db.database.kind === 'uri' ? config.MONGODB_URI! : `${db.database.uri}bench_oa_server`, args.small ? 5 : 15));
+    } finally {
+      await db.close();
+    }
+  }
+});

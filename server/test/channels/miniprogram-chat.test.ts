@@ -1,0 +1,81 @@
+import pino from 'pino';
+import { createApp } from '../../src/app';
+import { loadWechatConfig } from '../../src/config/wechat-config';
+import { miniProgramChatRoutes, miniProgramPusher } from '../../src/channels/miniprogram-chat/routes';
+import { UserDelivery } from '../../src/conversation/delivery';
+import { ConversationPipeline, type KnowledgeReader } from '../../src/conversation/pipeline';
+import { ConversationService } from '../../src/conversation/service';
+import { EventBus } from '../../src/events/bus';
+import { unauthorized } from '../../src/http/errors';
+import { useTestDatabase } from '../support/database';
+import { scriptedUnderstander } from '../support/fake-understander';
+import { serve } from '../support/http';
+
+useTestDatabase(__filename);
+
+const knowledge: KnowledgeReader = {
+  getSubIntent: (id) => ({ id, name: '线上报案', scenarioId: 'claim-report', sensitive: false, solutionKeys: [`${id}|*|*`] }),
+  selectSolution: async (id) => ({ id: `${id}|*|*`, text: '点击下方按钮在线报案。', rich: { links: [{ title: '在线报案', page: '/pages/claims/new' }] } }),
+};
+const understander = scriptedUnderstander([{ when: '报案', candidates: [{ subIntentId: 'claim-report/how/online', name: '线上报案', confidence: 0.9 }] }]);
+
+describe('mini-program chat API', () => {
+  const events = new EventBus();
+  const conversations = new ConversationService(events);
+  const pipeline = new ConversationPipeline({ understander, knowledge, config: loadWechatConfig(), events });
+  const delivery = new UserDelivery((channel, userId, message, from) => conversations.recordOutbound({ channel, userId }, from.author, message, from.agentId));
+  delivery.register('miniprogram', miniProgramPusher);
+  // The session middleware is the insurance domain's; a header stands in for it here.
+  const resolveUser = async (ctx: { get(name: string): string }) => {
+    const user = ctx.get('x-test-user');
+    if (!user) throw unauthorized();
+    return { userId: user };
+  };
+  let http: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => {
+    http = await serve(createApp({ logger: pino({ level: 'silent' }), bodyLimitBytes: 4096, routers: [miniProgramChatRoutes({ pipeline, conversations, resolveUser })] }));
+  });
+  afterAll(() => http.close());
+
+  const send = (user: string, body: unknown) => fetch(`${http.baseUrl}/api/mp/chat/messages`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': user }, body: JSON.stringify(body),
+  });
+  const poll = async (user: string, after?: string) => {
+    const res = await fetch(`${http.baseUrl}/api/mp/chat/messages${after ? `?after=${encodeURIComponent(after)}` : ''}`, { headers: { 'x-test-user': user } });
+    return (await res.json()) as { messages: Array<{ author: string; text: string; links?: unknown[] }>; cursor: string; state: string };
+  };
+
+  it('answers a message with the rich variant and is idempotent by client message id', async () => {
+    const first = await send('mp-user-1', { text: '怎么报案', clientMessageId: 'c-00000001' });
+    expect(first.status).toBe(200);
+    const body = (await first.json()) as { messages: Array<{ author: string; text: string; links?: unknown[] }>; duplicate: boolean };
+    expect(body.messages.map((m) => m.author)).toEqual(['user', 'bot']);
+    expect(body.messages[1]).toMatchObject({ text: '点击下方按钮在线报案。', links: [{ title: '在线报案', page: '/pages/claims/new' }] });
+    const again = (await (await send('mp-user-1', { text: '怎么报案', clientMessageId: 'c-00000001' })).json()) as { duplicate: boolean; messages: unknown[] };
+    expect(again).toMatchObject({ duplicate: true });
+    expect(again.messages).toEqual(body.messages);
+    expect((await poll('mp-user-1')).messages).toHaveLength(2);
+  });
+
+  it('delivers an agent reply to the next poll, and only to its user', async () => {
+    const before = await poll('mp-user-2');
+    await send('mp-user-2', { text: '你好', clientMessageId: 'c-00000002' });
+    const seen = await poll('mp-user-2');
+    const outcome = await delivery.push('miniprogram', 'mp-user-2', [{ kind: 'text', text: '您好，我是人工客服小李' }], { author: 'agent', agentId: 'lisi' });
+    expect(outcome).toEqual({ ok: true });
+    const next = await poll('mp-user-2', seen.cursor);
+    expect(next.messages).toEqual([expect.objectContaining({ author: 'agent', text: '您好，我是人工客服小李' })]);
+    expect(before.messages).toEqual([]);
+    expect((await poll('mp-user-1')).messages.some((m) => m.text.includes('小李'))).toBe(false);
+  });
+
+  it('refuses bad input with a 400 naming the field, and strangers with 401', async () => {
+    const bad = await send('mp-user-3', { text: '', clientMessageId: 'short' });
+    expect(bad.status).toBe(400);
+    const message = ((await bad.json()) as { error: { message: string } }).error.message;
+    expect(message).toMatch(/text: must not be empty/);
+    expect(message).toMatch(/clientMessageId/);
+    const stranger = await fetch(`${http.baseUrl}/api/mp/chat/messages`);
+    expect(stranger.status).toBe(401);
+  });
+});
