@@ -1,0 +1,103 @@
+/**
+ * What an agent types in WeCom: a command (`/end`, or its Chinese alias `结束`) or a reply for the customer.
+ * `#1024` anywhere at the start or among a command's words names the session; without it the agent's current one.
+ */
+export type AgentCommand =
+  | { kind: 'accept'; session?: string }
+  | { kind: 'end'; session?: string }
+  | { kind: 'transfer'; target: string; session?: string }
+  | { kind: 'ticket'; description: string; session?: string }
+  | { kind: 'kb'; query: string }
+  | { kind: 'set_status'; status: 'on_duty' | 'busy' | 'off' }
+  | { kind: 'status' }
+  | { kind: 'help' }
+  | { kind: 'reply'; text: string; session?: string }
+  | { kind: 'invalid'; message: string };
+
+type CommandName = 'accept' | 'end' | 'transfer' | 'ticket' | 'kb' | 'busy' | 'free' | 'off' | 'status' | 'help';
+
+const SLASH: Record<string, CommandName> = {
+  accept: 'accept', a: 'accept', end: 'end', close: 'end', transfer: 'transfer', t: 'transfer', ticket: 'ticket',
+  kb: 'kb', search: 'kb', busy: 'busy', free: 'free', ready: 'free', on: 'free', off: 'off', status: 'status',
+  help: 'help', '?': 'help',
+  // The Chinese words work after a slash too.
+  接入: 'accept', 结束: 'end', 转接: 'transfer', 工单: 'ticket', 搜索: 'kb', 忙碌: 'busy', 空闲: 'free', 上线: 'free',
+  下班: 'off', 状态: 'status', 帮助: 'help',
+};
+
+/** Chinese aliases without a slash. Those taking no argument must be the whole message ("结束了吗" is a reply). */
+const BARE_NO_ARGS: Record<string, CommandName> = {
+  接入: 'accept', 结束: 'end', 忙碌: 'busy', 空闲: 'free', 上线: 'free', 下班: 'off', 状态: 'status', 帮助: 'help',
+};
+const BARE_WITH_ARGS: Record<string, CommandName> = { 转接: 'transfer', 工单: 'ticket', 搜索: 'kb' };
+
+const SESSION_REF = /^#(\d{1,9})$/;
+
+function splitSessionRef(words: string[]): { session?: string; rest: string[] } {
+  const index = words.findIndex((w) => SESSION_REF.test(w));
+  if (index === -1) return { rest: words };
+  return { session: SESSION_REF.exec(words[index])![1], rest: words.filter((_, i) => i !== index) };
+}
+
+function build(name: CommandName, args: string, leadingSession?: string): AgentCommand {
+  const { session: argSession, rest } = splitSessionRef(args.split(/\s+/).filter(Boolean));
+  const session = leadingSession ?? argSession;
+  const text = rest.join(' ');
+  switch (name) {
+    case 'accept':
+      return { kind: 'accept', session };
+    case 'end':
+      return { kind: 'end', session };
+    case 'transfer':
+      return text ? { kind: 'transfer', target: text, session } : { kind: 'invalid', message: '请写明转接给谁，例如：/transfer 张三 或 /transfer 理赔组' };
+    case 'ticket':
+      return text ? { kind: 'ticket', description: text, session } : { kind: 'invalid', message: '请写明工单描述，例如：/ticket 客户要求书面答复理赔时效' };
+    case 'kb':
+      return text ? { kind: 'kb', query: text } : { kind: 'invalid', message: '请写明关键词，例如：/kb 理赔进度' };
+    case 'busy':
+      return { kind: 'set_status', status: 'busy' };
+    case 'free':
+      return { kind: 'set_status', status: 'on_duty' };
+    case 'off':
+      return { kind: 'set_status', status: 'off' };
+    case 'status':
+      return { kind: 'status' };
+    case 'help':
+      return { kind: 'help' };
+  }
+}
+
+export function parseAgentCommand(input: string): AgentCommand {
+  let text = input.trim();
+  let session: string | undefined;
+  const leading = /^#(\d{1,9})(?:\s+|$)/.exec(text);
+  if (leading) {
+    session = leading[1];
+    text = text.slice(leading[0].length).trim();
+  }
+  if (!text) return { kind: 'invalid', message: '消息为空' };
+
+  if (text.startsWith('/') || text.startsWith('／')) {
+    const match = /^[/／](\S+)\s*([\s\S]*)$/.exec(text)!;
+    const name = SLASH[match[1].toLowerCase()];
+    if (!name) return { kind: 'invalid', message: `未知指令 /${match[1]}，发送 /help 查看可用指令` };
+    return build(name, match[2], session);
+  }
+  const bare = BARE_NO_ARGS[text];
+  if (bare) return build(bare, '', session);
+  const withArgs = /^(转接|工单|搜索)[\s:：]+([\s\S]+)$/.exec(text);
+  if (withArgs) return build(BARE_WITH_ARGS[withArgs[1]], withArgs[2], session);
+  return { kind: 'reply', text, session };
+}
+
+export const AGENT_HELP = [
+  '可用指令（中英文均可）：',
+  '/accept 接入 —— 接入推送给您的会话',
+  '/end 结束 —— 结束当前会话，交回机器人',
+  '/transfer 转接 <姓名或组名> —— 转给其他客服或小组',
+  '/ticket 工单 <描述> —— 为当前会话登记工单',
+  '/kb 搜索 <关键词> —— 查知识库与话术',
+  '/busy 忙碌、/free 空闲、/off 下班 —— 设置接单状态',
+  '/status 状态 —— 查看我的会话',
+  '直接输入文字即回复客户；多个会话时在开头加 #编号 指定。',
+].join('\n');

@@ -1,0 +1,182 @@
+import pino from 'pino';
+import type { Context, Next } from 'koa';
+import { createApp } from '../../src/app';
+import { issueStaffToken } from '../../src/agents/auth';
+import { AgentAction } from '../../src/agents/models';
+import type { ChannelName } from '../../src/conversation/types';
+import type { DomainEvents } from '../../src/events/types';
+import { Ticket } from '../../src/tickets/models';
+import { TicketError } from '../../src/tickets/service';
+import type { TicketRecord } from '../../src/tickets/types';
+import { startDeskHarness, type DeskHarness } from '../agents/desk-harness';
+import { useTestDatabase } from '../support/database';
+import { serve } from '../support/http';
+
+useTestDatabase(__filename);
+
+const MINUTE = 60_000;
+let h: DeskHarness;
+beforeAll(async () => { h = await startDeskHarness(); });
+afterAll(() => h.stop());
+beforeEach(() => h.reset());
+afterEach(() => expect(h.listenerErrors).toEqual([]));
+
+/** With nobody on duty, a handoff becomes a ticket: the quickest way to a prefilled one. */
+async function ticketFromHandoff(userId: string, text: string): Promise<TicketRecord> {
+  await h.customerSays(userId, text);
+  const session = await h.session(userId);
+  return (await Ticket.findById(session!.ticketId).lean<TicketRecord>())!;
+}
+
+describe('tickets', () => {
+  it('are prefilled from the conversation: intent, summary, entities (masked for display), emotion, channel, priority', async () => {
+    await h.customerSays('u-prefill', '你好');
+    const ticket = await ticketFromHandoff('u-prefill', '我要投诉，保单P2024110012345678的理赔5万拖了一个月');
+    expect(ticket).toMatchObject({
+      channel: 'official-account',
+      userId: 'u-prefill',
+      conversationId: 'official-account:u-prefill',
+      source: 'no_agent',
+      status: 'open',
+      priority: 'high',
+      subject: '【投诉】理赔到账慢',
+      intent: { scenarioId: 'claim-progress', intentId: 'claim-progress/delay', subIntentId: 'claim-progress/delay/too-slow', name: '理赔到账慢' },
+      emotion: { label: 'anger', intensity: 0.85, polarity: 'negative' },
+      handoffReasons: ['complaint', 'negative_emotion'],
+      vip: false,
+      team: 'claims',
+    });
+    expect(ticket.entities).toEqual([
+      { type: 'policy_number', value: 'P2024110012345678', display: 'P2***********5678' },
+      { type: 'amount', value: '50000', display: '50000' },
+    ]);
+    expect(ticket.summary).toContain('诉求：理赔到账慢。');
+    expect(ticket.summary).toContain('「你好」');
+    expect(ticket.summary).toContain('保单P2***********5678的理赔5万');
+    expect(ticket.summary).not.toContain('P2024110012345678');
+    // High priority: 30 minutes to first response, 24 hours to resolution.
+    expect(new Date(ticket.sla.firstResponseDueAt).getTime() - new Date(ticket.openedAt).getTime()).toBe(30 * MINUTE);
+    expect(new Date(ticket.sla.resolutionDueAt).getTime() - h.clock.now.getTime()).toBe(24 * 60 * MINUTE);
+  });
+
+  it('move open → in progress → waiting for the customer → resolved → closed, pausing the resolution clock while waiting', async () => {
+    const ticket = await ticketFromHandoff('u-life', '理赔 转人工');
+    const tickets = h.desk.tickets;
+    const started = await tickets.transition(ticket._id, 'in_progress', 'zhangsan');
+    expect(started).toMatchObject({ status: 'in_progress', assigneeId: 'zhangsan' });
+    expect(started.sla.firstRespondedAt).toEqual(h.clock.now);
+
+    await tickets.transition(ticket._id, 'waiting_for_user', 'zhangsan', '请客户补充银行卡信息');
+    h.advance(120 * MINUTE);
+    const resumed = await tickets.transition(ticket._id, 'in_progress', 'zhangsan');
+    expect(new Date(resumed.sla.resolutionDueAt).getTime()).toBe(new Date(ticket.sla.resolutionDueAt).getTime() + 120 * MINUTE);
+    expect(resumed.sla.pausedAt).toBeUndefined();
+
+    await tickets.transition(ticket._id, 'resolved', 'zhangsan');
+    const closed = await tickets.transition(ticket._id, 'closed', 'zhangsan');
+    expect(closed.history.map((e) => e.to)).toEqual(['open', 'in_progress', 'waiting_for_user', 'in_progress', 'resolved', 'closed']);
+    await expect(tickets.transition(ticket._id, 'in_progress', 'zhangsan')).rejects.toMatchObject({ code: 'invalid_transition' });
+    await expect(tickets.transition('T999999', 'in_progress', 'zhangsan')).rejects.toBeInstanceOf(TicketError);
+  });
+
+  it('alert the managers in WeCom once when a target is missed (fake clock)', async () => {
+    const breaches: Array<DomainEvents['sla.breached']> = [];
+    h.events.on('sla.breached', (event) => { breaches.push(event); });
+    const ticket = await ticketFromHandoff('u-sla', '我要投诉，理赔太慢'); // high: 30 min first response
+
+    h.advance(29 * MINUTE);
+    expect((await h.desk.sweep()).slaBreaches).toEqual([]);
+    expect(h.toAgent('zhaojl')).toEqual([]);
+
+    h.advance(2 * MINUTE);
+    const report = await h.desk.sweep();
+    expect(report.slaBreaches.map((b) => [b.ticket._id, b.kind])).toEqual([[ticket._id, 'first_response']]);
+    const alerts = h.textsTo('zhaojl');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toContain(`【SLA超时】工单 ${ticket._id}（高优先级）首次响应已超时 1 分钟`);
+    expect(alerts[0]).toContain('主题：【投诉】理赔到账慢');
+
+    // Once only, however often the sweep runs.
+    h.advance(5 * MINUTE);
+    expect((await h.desk.sweep()).slaBreaches).toEqual([]);
+    expect(h.textsTo('zhaojl')).toHaveLength(1);
+
+    // The resolution target is its own alert, also once.
+    h.advance(24 * 60 * MINUTE);
+    expect((await h.desk.sweep()).slaBreaches.map((b) => b.kind)).toEqual(['resolution']);
+    await h.desk.sweep();
+    expect(h.textsTo('zhaojl')).toHaveLength(2);
+    await h.events.settled();
+    expect(breaches.map((b) => b.kind)).toEqual(['first_response', 'resolution']);
+    expect(await AgentAction.countDocuments({ action: 'sla.alert', ticketId: ticket._id })).toBe(2);
+  });
+
+  it('never show a customer another customer’s tickets', async () => {
+    const mine = [await ticketFromHandoff('u-owner', '理赔 转人工')];
+    mine.unshift(await ticketFromHandoff('u-owner', '想改手机号，转人工'));
+    const theirs = await ticketFromHandoff('u-other', '理赔 转人工');
+
+    const own = await h.desk.ticketsForUser('official-account', 'u-owner');
+    expect(own.map((t) => t.number).sort()).toEqual(mine.map((t) => t._id).sort());
+    expect(own.some((t) => t.number === theirs._id)).toBe(false);
+    expect(await h.desk.tickets.ticketForUser('official-account', 'u-owner', theirs._id)).toBeUndefined();
+    expect(await h.desk.ticketsForUser('miniprogram', 'u-owner')).toEqual([]);
+
+    // The same through the customer API, behind a stand-in for the mini-program session.
+    const auth = async (ctx: Context, next: Next) => {
+      const user = ctx.get('x-test-customer');
+      if (user) (ctx.state as { customer?: { channel: ChannelName; userId: string } }).customer = { channel: 'official-account', userId: user };
+      await next();
+    };
+    const router = h.desk.customerTicketRoutes(auth, (ctx) => (ctx.state as { customer?: { channel: ChannelName; userId: string } }).customer);
+    const http = await serve(createApp({ logger: pino({ level: 'silent' }), bodyLimitBytes: 1024, routers: [router] }));
+    try {
+      const list = await fetch(`${http.baseUrl}/api/me/tickets`, { headers: { 'x-test-customer': 'u-owner' } });
+      const body = (await list.json()) as { items: Array<Record<string, unknown>> };
+      expect(body.items.map((t) => t.number).sort()).toEqual(mine.map((t) => t._id).sort());
+      expect(body.items[0]).toEqual({
+        number: expect.any(String), subject: expect.any(String), status: 'open', statusLabel: '已受理',
+        createdAt: expect.any(String), updatedAt: expect.any(String), replies: [],
+      });
+      const other = await fetch(`${http.baseUrl}/api/me/tickets/${theirs._id}`, { headers: { 'x-test-customer': 'u-owner' } });
+      expect(other.status).toBe(404);
+      const own = await fetch(`${http.baseUrl}/api/me/tickets/${mine[0]._id}`, { headers: { 'x-test-customer': 'u-owner' } });
+      expect(own.status).toBe(200);
+      expect((await fetch(`${http.baseUrl}/api/me/tickets`)).status).toBe(401);
+    } finally {
+      await http.close();
+    }
+  });
+
+  it('are searched, moved and answered by staff through the API, with an audit trail', async () => {
+    const claim = await ticketFromHandoff('u-staff', '我要投诉，理赔太慢');
+    await ticketFromHandoff('u-staff-2', '想改手机号，转人工');
+    const token = await issueStaffToken('zhangsan');
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${h.baseUrl}/api/agent/tickets${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers } });
+
+    expect((await fetch(`${h.baseUrl}/api/agent/tickets`)).status).toBe(401);
+    const found = (await (await api('?q=理赔')).json()) as { total: number; items: TicketRecord[] };
+    expect(found.items.map((t) => t._id)).toEqual([claim._id]);
+    const high = (await (await api('?priority=high,urgent&status=open')).json()) as { total: number };
+    expect(high.total).toBe(1);
+
+    const moved = await api(`/${claim._id}/status`, { method: 'POST', body: JSON.stringify({ to: 'in_progress' }) });
+    expect(moved.status).toBe(200);
+    const mine = (await (await api('?assignee=me')).json()) as { items: TicketRecord[] };
+    expect(mine.items.map((t) => t._id)).toEqual([claim._id]);
+    expect((await api(`/${claim._id}/status`, { method: 'POST', body: JSON.stringify({ to: 'open' }) })).status).toBe(409);
+
+    const reply = await api(`/${claim._id}/replies`, { method: 'POST', body: JSON.stringify({ text: '理赔款已于今日到账，请查收。' }) });
+    expect(await reply.json()).toMatchObject({ delivered: true });
+    expect(h.toCustomer('u-staff').at(-1)).toBe(`【工单 ${claim._id}】理赔款已于今日到账，请查收。`);
+    const view = await h.desk.tickets.ticketForUser('official-account', 'u-staff', claim._id);
+    expect(view?.replies.map((r) => r.text)).toEqual(['理赔款已于今日到账，请查收。']);
+
+    const raised = (await (await api(`/${claim._id}`, { method: 'PATCH', body: JSON.stringify({ priority: 'urgent' }) })).json()) as TicketRecord;
+    expect(new Date(raised.sla.firstResponseDueAt).getTime() - new Date(raised.openedAt).getTime()).toBe(15 * MINUTE);
+
+    const trail = await AgentAction.find({ actor: 'zhangsan', ticketId: claim._id }).lean();
+    expect(trail.map((a) => a.action).sort()).toEqual(['ticket.reply', 'ticket.status', 'ticket.update']);
+  });
+});
