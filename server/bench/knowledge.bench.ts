@@ -1,6 +1,6 @@
 import { importKnowledge } from '../src/knowledge/importer';
 import { KnowledgeBase } from '../src/knowledge/service';
-import { solutionKey, type KnowledgeSet } from '../src/knowledge/source';
+import { solutionKey, variantsOf, type KnowledgeSet } from '../src/knowledge/source';
 import { progressBar } from '../src/cli/progress';
 import { percentile, rssMiB, type BenchRow } from './table';
 
@@ -29,14 +29,14 @@ export function generateKnowledge(scale: KnowledgeScale): KnowledgeSet {
     const product = PRODUCTS[Math.floor(k / TOPICS.length) % PRODUCTS.length];
     const tag = `编号${k}`;
     const questions = ASKS.map((ask, q) => (q % 2 ? `${product}${topic}${ask}${tag}` : `我的${topic}${ask}，${tag}${product}`));
-    const keys: string[] = [];
+    const conditionsList: Array<{ product?: string; userState?: string }> = [];
     for (let v = 0; v < perSub && solutions < scale.solutions; v++, solutions++) {
       const conditions = v === 0 ? {} : { product: `p${v % 26}`, userState: `u${Math.floor(v / 26)}` };
       const key = solutionKey(id, conditions);
-      keys.push(key);
+      conditionsList.push(conditions);
       set.solutions.push({ id: key, subIntentId: id, name: `v${v}`, text: `${product}${topic}的答复（${tag}，版本${v}）：请按页面提示办理。`, conditions, source });
     }
-    set.subIntents.push({ id, scenarioId: intent.scenarioId, intentId: intent.id, name: `${product}${topic}${tag}`, questions, sensitive: false, source, solutionKeys: keys });
+    set.subIntents.push({ id, scenarioId: intent.scenarioId, intentId: intent.id, name: `${product}${topic}${tag}`, questions, sensitive: false, source, solutionVariants: variantsOf(id, conditionsList) });
   }
   return set;
 }

@@ -11,7 +11,7 @@ export interface Understander {
 
 /** What the pipeline reads from the knowledge base. */
 export interface KnowledgeReader {
-  getSubIntent(id: string): { id: string; name: string; scenarioId: string; sensitive: boolean; solutionKeys: string[] } | undefined;
+  getSubIntent(id: string): { id: string; name: string; scenarioId: string; sensitive: boolean; needsProduct: boolean } | undefined;
   selectSolution(
     subIntentId: string,
     context: { product?: string },
@@ -170,8 +170,7 @@ export class ConversationPipeline {
   private facts = (subIntentId: string): SubIntentFacts | undefined => {
     const sub = this.deps.knowledge.getSubIntent(subIntentId);
     if (!sub) return undefined;
-    const needsProduct = sub.solutionKeys.length > 0 && !sub.solutionKeys.some((key) => key.endsWith('|*|*'));
-    return { id: sub.id, name: sub.name, scenarioId: sub.scenarioId, sensitive: sub.sensitive, needsProduct };
+    return { id: sub.id, name: sub.name, scenarioId: sub.scenarioId, sensitive: sub.sensitive, needsProduct: sub.needsProduct };
   };
 
   private decideFor(

@@ -18,6 +18,8 @@ declare module 'koa' {
 export function bodyReader(limitBytes: number): Middleware {
   return async (ctx, next) => {
     if (!ctx.request.length && !ctx.get('transfer-encoding')) return next();
+    // Binary uploads are left unread for the route that streams them (bytes must not pass through UTF-8).
+    if (ctx.is('multipart/*', 'application/octet-stream')) return next();
     let raw: string;
     try {
       raw = await getRawBody(ctx.req, { limit: limitBytes, length: ctx.request.length, encoding: 'utf8' });

@@ -42,7 +42,13 @@ const subIntentSchema = new Schema(
     questions: { type: [String], required: true },
     /** Always offer a human for these (large claims, surrender ...). */
     sensitive: { type: Boolean, default: false },
-    solutionKeys: { type: [String], default: [] },
+    solutionVariants: {
+      type: new Schema(
+        { hasGeneric: Boolean, products: [String], userStates: [String], fallbackKey: String },
+        { _id: false },
+      ),
+      required: true,
+    },
     ...versioned,
   },
   { timestamps: true },

@@ -70,11 +70,11 @@ export function agentKnowledgeRoutes(knowledge: KnowledgeBase): Router {
   router.get('/sub-intents/:id', async (ctx) => {
     const sub = await SubIntent.findById(ctx.params.id).lean();
     if (!sub) throw notFound('unknown_sub_intent', `no sub-intent "${ctx.params.id}"`);
-    const solutions = await Promise.all(sub.solutionKeys.map((key) => Solution.findById(key).lean()));
+    const solutions = await Solution.find({ subIntentId: sub._id }).sort({ _id: 1 }).limit(500).lean();
     ctx.body = {
       id: sub._id, name: sub.name, intentId: sub.intentId, scenarioId: sub.scenarioId, status: sub.status, version: sub.version,
       questions: sub.questions, sensitive: sub.sensitive, updatedBy: sub.updatedBy,
-      solutions: solutions.filter(Boolean).map((s) => ({ id: s!._id, name: s!.name, text: s!.text, rich: s!.rich, conditions: s!.conditions, status: s!.status })),
+      solutions: solutions.map((s) => ({ id: s._id, name: s.name, text: s.text, rich: s.rich, conditions: s.conditions, status: s.status })),
     };
   });
 

@@ -1,6 +1,6 @@
 import { currentKnowledgeRevision } from './importer';
 import { Solution, SubIntent, type SolutionDoc } from './models';
-import { solutionKey, type SolutionConditions } from './source';
+import { solutionKey, type SolutionConditions, type SolutionVariants } from './source';
 import { buildRetrievalIndex, type RetrievalIndex } from './retrieval';
 
 /** A sub-intent as the rest of the server sees it. */
@@ -11,7 +11,9 @@ export interface SubIntentSummary {
   name: string;
   sensitive: boolean;
   questions: string[];
-  solutionKeys: string[];
+  /** True when every solution depends on the product, so the bot must know it before answering. */
+  needsProduct: boolean;
+  variants: SolutionVariants;
 }
 
 export interface RankedSubIntent extends SubIntentSummary {
@@ -67,17 +69,26 @@ export class KnowledgeBase {
     for await (const doc of SubIntent.find({ status: 'published' }).lean().cursor()) {
       subIntents.set(doc._id, {
         id: doc._id, scenarioId: doc.scenarioId, intentId: doc.intentId, name: doc.name,
-        sensitive: Boolean(doc.sensitive), questions: doc.questions, solutionKeys: doc.solutionKeys,
+        sensitive: Boolean(doc.sensitive), questions: doc.questions,
+        needsProduct: !doc.solutionVariants.hasGeneric && (doc.solutionVariants.products ?? []).length > 0,
+        variants: {
+          hasGeneric: Boolean(doc.solutionVariants.hasGeneric), products: doc.solutionVariants.products ?? [],
+          userStates: doc.solutionVariants.userStates ?? [], fallbackKey: doc.solutionVariants.fallbackKey ?? solutionKey(doc._id, {}),
+        },
       });
     }
     // The generic answer's words help retrieval (a user often asks in the answer's terms, not the question's).
     const answers = new Map<string, string>();
-    await Promise.all(
-      [...subIntents.keys()].map(async (id) => {
-        const generic = await Solution.findById(solutionKey(id, {}), { text: 1, status: 1 }).lean();
-        if (generic && generic.status === 'published') answers.set(id, generic.text);
-      }),
-    );
+    const withGeneric = [...subIntents.values()].filter((s) => s.variants.hasGeneric).map((s) => s.id);
+    // A few lookups at a time: thousands at once only queue up in the database.
+    for (let i = 0; i < withGeneric.length; i += 16) {
+      await Promise.all(
+        withGeneric.slice(i, i + 16).map(async (id) => {
+          const generic = await Solution.findById(solutionKey(id, {}), { text: 1, status: 1 }).lean();
+          if (generic && generic.status === 'published') answers.set(id, generic.text);
+        }),
+      );
+    }
     this.index = buildRetrievalIndex(
       [...subIntents.values()].map((s) => ({ id: s.id, questions: [s.name, ...s.questions], answer: answers.get(s.id) })),
     );
@@ -124,18 +135,20 @@ export class KnowledgeBase {
    * (product + user state, then product, then user state, then the generic one, then any), fetched by `_id`.
    */
   async selectSolution(subIntentId: string, context: SolutionConditions = {}): Promise<PublishedSolution | undefined> {
-    const available = new Set(this.subIntents.get(subIntentId)?.solutionKeys ?? []);
-    const { product, userState } = context;
-    const preferred = [
+    const variants = this.subIntents.get(subIntentId)?.variants;
+    if (!variants) return undefined;
+    const product = context.product && variants.products.includes(context.product) ? context.product : undefined;
+    const userState = context.userState && variants.userStates.includes(context.userState) ? context.userState : undefined;
+    const candidates = [
       product && userState ? solutionKey(subIntentId, { product, userState }) : undefined,
       product ? solutionKey(subIntentId, { product }) : undefined,
       userState ? solutionKey(subIntentId, { userState }) : undefined,
-      solutionKey(subIntentId, {}),
-    ];
-    const key = preferred.find((k) => k && available.has(k)) ?? [...available][0];
-    if (!key) return undefined;
-    const doc = await Solution.findById(key).lean();
-    if (!doc || doc.status !== 'published') return undefined;
+      variants.hasGeneric ? solutionKey(subIntentId, {}) : undefined,
+      variants.fallbackKey,
+    ].filter((key, i, all): key is string => Boolean(key) && all.indexOf(key) === i);
+    const found = await Promise.all(candidates.map((key) => Solution.findById(key).lean()));
+    const doc = found.find((d) => d && d.status === 'published');
+    if (!doc) return undefined;
     return { id: doc._id, subIntentId: doc.subIntentId, name: doc.name, text: doc.text, rich: doc.rich, conditions: doc.conditions };
   }
 }

@@ -9,8 +9,27 @@ export interface AuthoredScenario { id: string; name: string; description?: stri
 export interface AuthoredIntent { id: string; scenarioId: string; name: string; source: string }
 export interface AuthoredSubIntent {
   id: string; scenarioId: string; intentId: string; name: string; questions: string[]; sensitive: boolean; source: string;
-  /** Selection keys of its solutions, so answer selection needs one lookup. */
-  solutionKeys: string[];
+  /** What its solutions vary by: answer selection builds the few candidate `_id`s from these, never a list of all. */
+  solutionVariants: SolutionVariants;
+}
+
+export interface SolutionVariants {
+  hasGeneric: boolean;
+  /** Distinct products / user states that some solution is conditioned on. */
+  products: string[];
+  userStates: string[];
+  /** A solution to fall back on when none matches (the first authored). */
+  fallbackKey: string;
+}
+
+/** Summarises a sub-intent's solutions for selection by `_id`. */
+export function variantsOf(subIntentId: string, conditions: SolutionConditions[]): SolutionVariants {
+  return {
+    hasGeneric: conditions.some((c) => !c.product && !c.userState),
+    products: [...new Set(conditions.flatMap((c) => (c.product ? [c.product] : [])))],
+    userStates: [...new Set(conditions.flatMap((c) => (c.userState ? [c.userState] : [])))],
+    fallbackKey: solutionKey(subIntentId, conditions[0] ?? {}),
+  };
 }
 export interface SolutionLink { title: string; page: string }
 export interface SolutionConditions { product?: string; userState?: string }
@@ -122,7 +141,7 @@ export function parseScenarioFile(file: string, content: string, into: Knowledge
       into.subIntents.push({
         id: subIntentId, scenarioId: scenario.id, intentId, name: sub.name,
         questions: [...new Set(sub.questions)], sensitive: sub.sensitive, source,
-        solutionKeys: sub.solutions.map((solution) => solutionKey(subIntentId, solution.conditions)),
+        solutionVariants: variantsOf(subIntentId, sub.solutions.map((solution) => solution.conditions)),
       });
       const seenKeys = new Set<string>();
       for (const solution of sub.solutions) {
@@ -255,7 +274,7 @@ export function readFaqFile(file: string, content: string = fs.readFileSync(file
     }
     subIntents.set(subIntentId, {
       id: subIntentId, scenarioId, intentId, name: row.question.slice(0, 40), questions: [row.question], sensitive: false, source: name,
-      solutionKeys: [solutionKey(subIntentId, {})],
+      solutionVariants: variantsOf(subIntentId, [{}]),
     });
     set.solutions.push({ id: solutionKey(subIntentId, {}), subIntentId, name: 'answer', text: row.answer, conditions: {}, source: name });
   }

@@ -48,10 +48,10 @@ export const TEST_DESK_CONFIG: AgentDeskConfigInput = {
 
 export const knowledge: KnowledgeReader = {
   getSubIntent: (id) => ({
-    'claim-progress/delay/too-slow': { id, name: '理赔到账慢', scenarioId: 'claim-progress', sensitive: false, solutionKeys: [`${id}|*|*`] },
-    'policy-service/info-change/phone': { id, name: '修改手机号', scenarioId: 'policy-service', sensitive: false, solutionKeys: [`${id}|*|*`] },
-    'claim-report/how/online': { id, name: '线上报案', scenarioId: 'claim-report', sensitive: false, solutionKeys: [`${id}|*|*`] },
-  } as Record<string, { id: string; name: string; scenarioId: string; sensitive: boolean; solutionKeys: string[] }>)[id],
+    'claim-progress/delay/too-slow': { id, name: '理赔到账慢', scenarioId: 'claim-progress', sensitive: false, needsProduct: false },
+    'policy-service/info-change/phone': { id, name: '修改手机号', scenarioId: 'policy-service', sensitive: false, needsProduct: false },
+    'claim-report/how/online': { id, name: '线上报案', scenarioId: 'claim-report', sensitive: false, needsProduct: false },
+  } as Record<string, { id: string; name: string; scenarioId: string; sensitive: boolean; needsProduct: boolean }>)[id],
   selectSolution: async (id) => (id === 'claim-report/how/online' ? { id: `${id}|*|*`, text: '请在小程序「理赔」页在线报案，上传材料后3个工作日内审核。' } : { id: `${id}|*|*`, text: `答案:${id}` }),
 };
 

@@ -14,7 +14,7 @@ import { serve } from '../support/http';
 useTestDatabase(__filename);
 
 const knowledge: KnowledgeReader = {
-  getSubIntent: (id) => ({ id, name: '线上报案', scenarioId: 'claim-report', sensitive: false, solutionKeys: [`${id}|*|*`] }),
+  getSubIntent: (id) => ({ id, name: '线上报案', scenarioId: 'claim-report', sensitive: false, needsProduct: false }),
   selectSolution: async (id) => ({ id: `${id}|*|*`, text: '点击下方按钮在线报案。', rich: { links: [{ title: '在线报案', page: '/pages/claims/new' }] } }),
 };
 const understander = scriptedUnderstander([{ when: '报案', candidates: [{ subIntentId: 'claim-report/how/online', name: '线上报案', confidence: 0.9 }] }]);

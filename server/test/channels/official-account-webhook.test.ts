@@ -8,7 +8,7 @@ import { OA_GH_ID, postPush, replyContent, startOfficialAccountHarness, textPush
 useTestDatabase(__filename);
 
 const knowledge: KnowledgeReader = {
-  getSubIntent: (id) => ({ id, name: id === 'a/b/report' ? '线上报案' : '理赔进度', scenarioId: 'a', sensitive: false, solutionKeys: [`${id}|*|*`] }),
+  getSubIntent: (id) => ({ id, name: id === 'a/b/report' ? '线上报案' : '理赔进度', scenarioId: 'a', sensitive: false, needsProduct: false }),
   selectSolution: async (id) => ({ id: `${id}|*|*`, text: id === 'a/b/report' ? '请在小程序「理赔」页在线报案。' : '理赔进度可在「我的理赔」查看。' }),
 };
 

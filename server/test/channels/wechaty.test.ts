@@ -12,7 +12,7 @@ import { scriptedUnderstander } from '../support/fake-understander';
 useTestDatabase(__filename);
 
 const knowledge: KnowledgeReader = {
-  getSubIntent: (id) => ({ id, name: '线上报案', scenarioId: 'claim-report', sensitive: false, solutionKeys: [`${id}|*|*`] }),
+  getSubIntent: (id) => ({ id, name: '线上报案', scenarioId: 'claim-report', sensitive: false, needsProduct: false }),
   selectSolution: async (id) => ({ id: `${id}|*|*`, text: '请在小程序「理赔」页在线报案。' }),
 };
 const understander = scriptedUnderstander([{ when: '报案', candidates: [{ subIntentId: 'claim-report/how/online', name: '线上报案', confidence: 0.9 }] }]);

@@ -11,10 +11,10 @@ useTestDatabase(__filename);
 
 const knowledge: KnowledgeReader = {
   getSubIntent: (id) => ({
-    'claim-report/how/online': { id, name: '线上报案', scenarioId: 'claim-report', sensitive: false, solutionKeys: [`${id}|*|*`] },
-    'claim-progress/query/status': { id, name: '查询理赔进度', scenarioId: 'claim-progress', sensitive: false, solutionKeys: [`${id}|*|*`] },
-    'products/waiting/period': { id, name: '等待期多久', scenarioId: 'products', sensitive: false, solutionKeys: [`${id}|medical|*`, `${id}|critical-illness|*`] },
-  } as Record<string, { id: string; name: string; scenarioId: string; sensitive: boolean; solutionKeys: string[] }>)[id],
+    'claim-report/how/online': { id, name: '线上报案', scenarioId: 'claim-report', sensitive: false, needsProduct: false },
+    'claim-progress/query/status': { id, name: '查询理赔进度', scenarioId: 'claim-progress', sensitive: false, needsProduct: false },
+    'products/waiting/period': { id, name: '等待期多久', scenarioId: 'products', sensitive: false, needsProduct: true },
+  } as Record<string, { id: string; name: string; scenarioId: string; sensitive: boolean; needsProduct: boolean }>)[id],
   selectSolution: async (id, { product }) => ({ id: `${id}|${product ?? '*'}|*`, text: `答案:${id}${product ? `:${product}` : ''}` }),
 };
 

@@ -18,7 +18,7 @@ describe('reading knowledge files', () => {
     expect(set.intents.map((i) => i.id)).toContain('surrender/cooling-off');
     const sub = set.subIntents.find((s) => s.id === 'claim-report/how-to-report/online-report');
     expect(sub?.questions).toHaveLength(6);
-    expect(sub?.solutionKeys).toEqual(['claim-report/how-to-report/online-report|*|*', 'claim-report/how-to-report/online-report|auto|*']);
+    expect(sub?.solutionVariants).toEqual({ hasGeneric: true, products: ['auto'], userStates: [], fallbackKey: 'claim-report/how-to-report/online-report|*|*' });
     expect(set.solutions.find((s) => s.conditions.product === 'auto')?.name).toBe('auto');
     expect(set.subIntents.find((s) => s.id === 'surrender/cooling-off/full-refund')?.sensitive).toBe(true);
   });

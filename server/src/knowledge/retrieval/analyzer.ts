@@ -82,7 +82,7 @@ export const FILLER_WORDS: ReadonlySet<string> = new Set([
   '你好', '您好', '谢谢', '多谢', '感谢', '万分感谢', '先谢谢', '麻烦', '劳驾', '帮忙', '帮', '求', '求助', '求教', '急', '在线等',
   '大家', '各位', '哪位', '朋友', '朋友们', '高手', '大神', '专家', '老师', '高人', '指点', '指教', '解答', '告知', '告诉',
   '吗', '呢', '吧', '啊', '呀', '哦', '哈', '嘛', '么', '了', '的', '地', '得', '着', '过', '是', '是不是', '有没有', '能不能',
-  '可不可以', '会不会', '怎么办', '怎么回事', '什么', '怎么', '怎么样', '为什么', '哪些', '哪个', '哪里', '哪儿', '多少', '几',
+  '可不可以', '会不会', '好不好', '是否', '怎么办', '怎么回事', '什么', '什么样', '怎么', '怎么样', '为什么', '哪些', '哪个', '哪里', '哪儿', '多少', '几',
   '我', '我们', '你', '你们', '他', '她', '它', '他们', '自己', '这个', '那个', '这', '那', '这样', '那样', '这种', '那种',
   '和', '与', '及', '跟', '或', '或者', '还是', '就', '都', '也', '还', '又', '再', '很', '比较', '非常', '特别', '太',
   '在', '从', '到', '对', '给', '被', '把', '让', '向', '为', '以', '于', '因为', '所以', '如果', '但是', '但', '而且',
@@ -158,6 +158,20 @@ export class TextAnalyzer {
     this.foldSynonyms = buildSynonymFolder(options.synonyms ?? INSURANCE_SYNONYMS);
     this.fillerWords = options.fillerWords ?? FILLER_WORDS;
     this.ngramSizes = options.ngramSizes ?? [2, 3];
+  }
+
+  /**
+   * The text as a plain character sequence (normalised, synonyms folded, only Han letters and ASCII letters/digits),
+   * filler kept: the input to order-aware phrasing similarity.
+   */
+  surface(text: string): string {
+    const folded = this.foldSynonyms(normaliseText(text));
+    let kept = '';
+    for (let i = 0; i < folded.length; i++) {
+      const code = folded.charCodeAt(i);
+      if (isHanCode(code) || (code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x7a)) kept += folded[i];
+    }
+    return kept;
   }
 
   /** Document side: terms only. */

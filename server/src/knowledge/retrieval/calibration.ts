@@ -12,9 +12,11 @@ export interface ConfidenceFeatures {
   relativeMargin: number;
   /** Character n-gram Dice between the query and the top-1's closest question: absolute phrasing overlap. */
   questionOverlap: number;
+  /** Order-aware (LCS) similarity of the query and the top-1's closest question, in [0, 1]. */
+  sequenceSimilarity: number;
 }
 
-export const CONFIDENCE_FEATURE_NAMES = ['topScore', 'relativeMargin', 'questionOverlap'] as const;
+export const CONFIDENCE_FEATURE_NAMES = ['topScore', 'relativeMargin', 'questionOverlap', 'sequenceSimilarity'] as const;
 
 export interface ConfidenceCalibration {
   intercept: number;
@@ -85,7 +87,7 @@ function dot(a: readonly number[], b: readonly number[]): number {
   return sum;
 }
 
-/** Gaussian elimination with partial pivoting; the systems here are 4×4. */
+/** Gaussian elimination with partial pivoting; the systems here are 5×5. */
 function solveLinearSystem(matrix: number[][], vector: number[]): number[] {
   const n = vector.length;
   const a = matrix.map((row, i) => [...row, vector[i]]);

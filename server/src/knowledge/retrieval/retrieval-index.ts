@@ -1,6 +1,8 @@
-import { FILLER_WORDS, INSURANCE_SYNONYMS, TextAnalyzer, type AnalysedText, type WordSegmenter } from './analyzer';
+import { FILLER_WORDS, INSURANCE_SYNONYMS, TextAnalyzer, type AnalysedText, type TermPrior, type WeightedAnalysedText, type WordSegmenter } from './analyzer';
+import { jiebaBackgroundPrior } from './background-prior';
 import { applyCalibration, type ConfidenceCalibration, type ConfidenceFeatures } from './calibration';
 import { growableInt32, Growable } from './growable';
+import { sequenceMatch } from './sequence-similarity';
 import { TermChannel, UnitScores, type Bm25Parameters, type ChannelQuery, type TermChannelSnapshot } from './term-channel';
 
 /** One retrievable thing: a sub-intent or FAQ entry with its user phrasings and, optionally, its answer. */
@@ -38,6 +40,10 @@ export interface RankingWeights {
   questionNgrams: number;
   /** Character n-gram Dice between query and the best-matching question (rewards near-identical phrasing). */
   questionOverlap: number;
+  /** LCS of query and question characters ÷ question length: the question's wording reappears, in order. */
+  questionSequence: number;
+  /** The same LCS ÷ query length: how much of what the user wrote that question accounts for. */
+  querySequence: number;
   /** BM25 over the answer's words. */
   answerWords: number;
   /** BM25 over the answer's character n-grams. */
@@ -52,6 +58,8 @@ export const DEFAULT_RANKING_WEIGHTS: Readonly<RankingWeights> = {
   questionWords: 1,
   questionNgrams: 1,
   questionOverlap: 0.5,
+  questionSequence: 0.7,
+  querySequence: 1,
   answerWords: 0.3,
   answerNgrams: 0.3,
   otherQuestions: 0.1,
@@ -70,7 +78,7 @@ export const DEFAULT_BM25: Readonly<{ question: Bm25Parameters; answer: Bm25Para
  */
 export const DEFAULT_CALIBRATION: Readonly<ConfidenceCalibration> = {
   intercept: -3,
-  coefficients: { topScore: 1.5, relativeMargin: 3, questionOverlap: 2 },
+  coefficients: { topScore: 1.5, relativeMargin: 3, questionOverlap: 2, sequenceSimilarity: 0 },
 };
 
 export interface RetrievalIndexOptions {
@@ -79,6 +87,13 @@ export interface RetrievalIndexOptions {
   fillerWords?: readonly string[];
   /** Character n-gram sizes (default bigrams and trigrams). */
   ngramSizes?: readonly number[];
+  /**
+   * Query-side word informativeness. Default: jieba's general-language IDF table when the default segmenter is used,
+   * none when a segmenter is injected; `null` switches it off.
+   */
+  termPrior?: TermPrior | null;
+  /** Whether n-grams inherit the prior of the words they come from (words always do). */
+  priorOnNgrams?: boolean;
   weights?: Partial<RankingWeights>;
   bm25?: Partial<{ question: Bm25Parameters; answer: Bm25Parameters }>;
   calibration?: ConfidenceCalibration;
@@ -89,6 +104,9 @@ export interface RetrievalIndexSnapshot {
   synonyms: Array<[string, string]>;
   fillerWords: string[];
   ngramSizes: number[];
+  /** 'custom' snapshots must be restored with the same `termPrior` function. */
+  termPrior: 'jieba-idf' | 'none' | 'custom';
+  priorOnNgrams: boolean;
   weights: RankingWeights;
   bm25: { question: Bm25Parameters; answer: Bm25Parameters };
   calibration: ConfidenceCalibration;
@@ -101,6 +119,8 @@ export interface RetrievalIndexSnapshot {
 
 interface DocumentRecord {
   document: RetrievalDocument;
+  /** Each question as a plain character sequence, for order-aware matching. */
+  questionSurfaces: string[];
   slot: number;
   questionUnits: number[];
   /** -1 when the document has no answer text. */
@@ -114,6 +134,8 @@ interface Candidate {
   questionScore: number;
   bestQuestionUnit: number;
   questionOverlap: number;
+  /** Order-aware similarity of the closest question in [0, 1] (0 until re-ranked). */
+  sequenceSimilarity: number;
 }
 
 /**
@@ -155,6 +177,8 @@ class Field {
 /** Rebuild the frozen postings when the delta and tombstones exceed this share of them (and this absolute size). */
 const REBUILD_SHARE = 0.2;
 const REBUILD_MIN_POSTINGS = 4096;
+/** How many lexical candidates get the (costlier) order-aware re-scoring. */
+const RERANK_DEPTH = 50;
 
 /**
  * In-memory retrieval over documents with several questions and an answer. Ranking: max over a document's questions
@@ -170,6 +194,8 @@ export class RetrievalIndex {
   private readonly synonyms: Array<[string, string]>;
   private readonly fillerWords: string[];
   private readonly ngramSizes: number[];
+  private readonly termPriorKind: RetrievalIndexSnapshot['termPrior'];
+  private readonly priorOnNgrams: boolean;
 
   private questions: Field;
   private answers: Field;
@@ -189,7 +215,19 @@ export class RetrievalIndex {
     this.synonyms = (options.synonyms ?? INSURANCE_SYNONYMS).map(([variant, canonical]) => [variant, canonical]);
     this.fillerWords = options.fillerWords ? [...options.fillerWords] : [...FILLER_WORDS];
     this.ngramSizes = options.ngramSizes ? [...options.ngramSizes] : [2, 3];
+    this.priorOnNgrams = options.priorOnNgrams ?? true;
+    let termPrior: TermPrior | undefined;
+    if (options.termPrior === null) this.termPriorKind = 'none';
+    else if (options.termPrior) {
+      this.termPriorKind = 'custom';
+      termPrior = options.termPrior;
+    } else if (options.segment) this.termPriorKind = 'none';
+    else {
+      this.termPriorKind = 'jieba-idf';
+      termPrior = jiebaBackgroundPrior();
+    }
     this.analyzer = new TextAnalyzer({
+      termPrior,
       segment: options.segment ?? defaultSegmenter(),
       synonyms: this.synonyms,
       fillerWords: new Set(this.fillerWords),
@@ -252,7 +290,7 @@ export class RetrievalIndex {
       ...(document.meta ? { meta: { ...document.meta } } : {}),
     };
     const slot = this.slotRecords.length;
-    const record: DocumentRecord = { document: copy, slot, questionUnits: [], answerUnit: -1 };
+    const record: DocumentRecord = { document: copy, questionSurfaces: copy.questions.map((q) => this.analyzer.surface(q)), slot, questionUnits: [], answerUnit: -1 };
     for (const question of copy.questions) record.questionUnits.push(this.questions.add(slot, this.analyzer.analyse(question)));
     if (copy.answer && copy.answer.trim()) record.answerUnit = this.answers.add(slot, this.analyzer.analyse(copy.answer));
     this.slotRecords.push(record);
@@ -313,35 +351,64 @@ export class RetrievalIndex {
 
   search(query: string, k: number, options: RetrievalSearchOptions = {}): RetrievalHit[] {
     if (k <= 0) return [];
-    const analysed = this.analyzer.analyse(query);
-    const candidates = this.collectCandidates(analysed, options.classifierScores);
-    if (candidates.length === 0) return [];
-    const ranked = selectTop(candidates, Math.max(k, 2), (slot) => this.slotRecords[slot]?.document.id ?? '');
+    const ranked = this.rank(query, Math.max(k, 2), options);
+    if (ranked.length === 0) return [];
     return this.toHits(ranked.slice(0, k), ranked, options.classifierScores);
   }
 
   /** Exposed for calibration fitting: the features the confidence model sees for this query's top-1. */
   confidenceFeatures(query: string, options: RetrievalSearchOptions = {}): ConfidenceFeatures | undefined {
-    const analysed = this.analyzer.analyse(query);
-    const candidates = this.collectCandidates(analysed, options.classifierScores);
-    if (candidates.length === 0) return undefined;
-    const ranked = selectTop(candidates, 2, (slot) => this.slotRecords[slot]?.document.id ?? '');
-    return featuresOf(ranked);
+    const ranked = this.rank(query, 2, options);
+    return ranked.length === 0 ? undefined : featuresOf(ranked);
   }
 
-  private collectCandidates(analysed: AnalysedText, classifierScores: ReadonlyMap<string, number> | undefined): Candidate[] {
+  /**
+   * Lexical retrieval over the inverted indexes, then the best `RERANK_DEPTH` candidates re-scored with order-aware
+   * phrasing similarity against each of their questions (too costly to run on every document, cheap on fifty).
+   */
+  private rank(query: string, k: number, options: RetrievalSearchOptions): Candidate[] {
+    const candidates = this.collectCandidates(this.analyzer.analyseQuery(query), options.classifierScores);
+    if (candidates.length === 0) return [];
+    const idOf = (slot: number) => this.slotRecords[slot]?.document.id ?? '';
+    const w = this.weights;
+    if (w.questionSequence === 0 && w.querySequence === 0) return selectTop(candidates, k, idOf);
+    const shortlist = selectTop(candidates, Math.max(k, RERANK_DEPTH), idOf);
+    const querySurface = this.analyzer.surface(query);
+    for (const candidate of shortlist) {
+      const record = this.slotRecords[candidate.slot] as DocumentRecord;
+      let bestSequence = 0;
+      let bestQuestion = -1;
+      record.questionSurfaces.forEach((surface, i) => {
+        const match = sequenceMatch(querySurface, surface);
+        const similarity = w.questionSequence * match.questionCoverage + w.querySequence * match.queryCoverage;
+        if (similarity > bestSequence) {
+          bestSequence = similarity;
+          bestQuestion = i;
+        }
+      });
+      candidate.score += bestSequence;
+      candidate.sequenceSimilarity = bestSequence / (w.questionSequence + w.querySequence);
+      // The question that best keeps the query's wording is the one to show, unless lexical evidence found none.
+      if (bestQuestion >= 0) candidate.bestQuestionUnit = record.questionUnits[bestQuestion];
+    }
+    return selectTop(shortlist, k, idOf);
+  }
+
+  private collectCandidates(analysed: WeightedAnalysedText, classifierScores: ReadonlyMap<string, number> | undefined): Candidate[] {
     const w = this.weights;
     this.ensureSlotCapacity(this.slotRecords.length);
 
     // Questions: per question unit, words + n-grams, then Dice from the n-gram overlap count.
-    const questionNgramQuery = this.questions.ngrams.prepareQuery(analysed.ngrams);
-    this.scoreField(this.questions, this.questions.words.prepareQuery(analysed.words), questionNgramQuery, w.questionWords, w.questionNgrams);
+    const ngramPriors = this.priorOnNgrams ? analysed.ngramWeights : undefined;
+    const questionNgramQuery = this.questions.ngrams.prepareQuery(analysed.ngrams, ngramPriors);
+    const questionWordQuery = this.questions.words.prepareQuery(analysed.words, analysed.wordWeights);
+    this.scoreField(this.questions, questionWordQuery, questionNgramQuery, w.questionWords, w.questionNgrams);
     const questionScores = this.questions.scores;
     const queryNgrams = questionNgramQuery.distinctTerms;
     for (let i = 0; i < questionScores.touchedCount; i++) {
       const unit = questionScores.touched[i];
       const slot = this.questions.owner.data[unit];
-      const overlap = dice(questionScores.matchedTerms[unit], queryNgrams, this.questions.ngrams.distinctTermsOf(unit));
+      const overlap = dice(questionScores.matchedNgrams[unit], queryNgrams, this.questions.ngrams.distinctTermsOf(unit));
       const unitScore = questionScores.scores[unit] + w.questionOverlap * overlap;
       this.touchSlot(slot);
       this.questionSum[slot] += unitScore;
@@ -354,7 +421,13 @@ export class RetrievalIndex {
     questionScores.reset();
 
     // Answers: one unit per document.
-    this.scoreField(this.answers, this.answers.words.prepareQuery(analysed.words), this.answers.ngrams.prepareQuery(analysed.ngrams), w.answerWords, w.answerNgrams);
+    this.scoreField(
+      this.answers,
+      this.answers.words.prepareQuery(analysed.words, analysed.wordWeights),
+      this.answers.ngrams.prepareQuery(analysed.ngrams, ngramPriors),
+      w.answerWords,
+      w.answerNgrams,
+    );
     const answerScores = this.answers.scores;
     for (let i = 0; i < answerScores.touchedCount; i++) {
       const unit = answerScores.touched[i];
@@ -386,6 +459,7 @@ export class RetrievalIndex {
         questionScore: best,
         bestQuestionUnit: this.questionBestUnit[slot],
         questionOverlap: this.questionBestOverlap[slot],
+        sequenceSimilarity: 0,
       });
       this.questionBest[slot] = 0;
       this.questionBestUnit[slot] = -1;
@@ -458,6 +532,8 @@ export class RetrievalIndex {
       synonyms: this.synonyms,
       fillerWords: this.fillerWords,
       ngramSizes: this.ngramSizes,
+      termPrior: this.termPriorKind,
+      priorOnNgrams: this.priorOnNgrams,
       weights: { ...this.weights },
       bm25: { question: { ...this.bm25.question }, answer: { ...this.bm25.answer } },
       calibration: this.calibration,
@@ -470,10 +546,15 @@ export class RetrievalIndex {
   }
 
   /** Restores a snapshot without re-segmenting any text (only future upserts and queries use the segmenter). */
-  static fromJSON(snapshot: RetrievalIndexSnapshot, options: Pick<RetrievalIndexOptions, 'segment'> = {}): RetrievalIndex {
+  static fromJSON(snapshot: RetrievalIndexSnapshot, options: Pick<RetrievalIndexOptions, 'segment' | 'termPrior'> = {}): RetrievalIndex {
     if (snapshot.format !== 'retrieval-index/1') throw new Error(`unknown retrieval index format: ${String(snapshot.format)}`);
+    if (snapshot.termPrior === 'custom' && !options.termPrior) throw new Error('this snapshot was built with a custom termPrior: pass it to fromJSON');
+    const termPrior =
+      snapshot.termPrior === 'custom' ? options.termPrior : snapshot.termPrior === 'jieba-idf' ? jiebaBackgroundPrior() : null;
     const index = new RetrievalIndex({
       segment: options.segment,
+      termPrior,
+      priorOnNgrams: snapshot.priorOnNgrams,
       synonyms: snapshot.synonyms,
       fillerWords: snapshot.fillerWords,
       ngramSizes: snapshot.ngramSizes,
@@ -484,7 +565,7 @@ export class RetrievalIndex {
     index.questions = restoreField(snapshot.questionWords, snapshot.questionNgrams, snapshot.bm25.question);
     index.answers = restoreField(snapshot.answerWords, snapshot.answerNgrams, snapshot.bm25.answer);
     snapshot.documents.forEach((document, slot) => {
-      const record: DocumentRecord = { document, slot, questionUnits: [], answerUnit: -1 };
+      const record: DocumentRecord = { document, questionSurfaces: document.questions.map((q) => index.analyzer.surface(q)), slot, questionUnits: [], answerUnit: -1 };
       for (let i = 0; i < document.questions.length; i++) record.questionUnits.push(index.questions.owner.push(slot));
       if (document.answer && document.answer.trim()) record.answerUnit = index.answers.owner.push(slot);
       index.slotRecords.push(record);
@@ -511,7 +592,7 @@ function featuresOf(ranked: Candidate[]): ConfidenceFeatures {
   const second = ranked[1];
   const topScore = top.score;
   const relativeMargin = second && topScore > 0 ? (topScore - Math.max(second.score, 0)) / topScore : 1;
-  return { topScore, relativeMargin, questionOverlap: top.questionOverlap };
+  return { topScore, relativeMargin, questionOverlap: top.questionOverlap, sequenceSimilarity: top.sequenceSimilarity };
 }
 
 /** Top-k by score without sorting every candidate; ties broken by id so results are deterministic. */

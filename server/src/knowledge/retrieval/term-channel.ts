@@ -9,6 +9,7 @@ export interface Bm25Parameters {
 /** A query's terms resolved against one channel: known term ids with their IDF, and the IDF mass of all terms. */
 export interface ChannelQuery {
   termIds: Int32Array;
+  /** IDF × the term's prior: the weight used for ranking. */
   idfs: Float64Array;
   /** Sum of IDF over every distinct query term, unknown ones included: a unit matching all of them scores ≈ 1. */
   idfMass: number;
@@ -17,11 +18,12 @@ export interface ChannelQuery {
 
 /**
  * Per-unit accumulators for one query over one unit numbering. Only touched slots are reset, so a query costs
- * time proportional to the postings it reads, not to the number of units.
+ * time proportional to the postings it reads, not to the number of units. Besides the weighted BM25 sum it counts the
+ * distinct n-grams each unit matched, for the Dice overlap.
  */
 export class UnitScores {
   scores = new Float64Array(0);
-  matchedTerms = new Float64Array(0);
+  matchedNgrams = new Float64Array(0);
   private seen = new Uint8Array(0);
   touched = new Int32Array(0);
   touchedCount = 0;
@@ -30,29 +32,28 @@ export class UnitScores {
     if (this.scores.length >= units) return;
     const capacity = Math.max(units, this.scores.length * 2, 64);
     this.scores = new Float64Array(capacity);
-    this.matchedTerms = new Float64Array(capacity);
+    this.matchedNgrams = new Float64Array(capacity);
     this.seen = new Uint8Array(capacity);
     this.touched = new Int32Array(capacity);
     this.touchedCount = 0;
-  }
-
-  add(unit: number, score: number, matched: number): void {
-    if (this.seen[unit] === 0) {
-      this.seen[unit] = 1;
-      this.touched[this.touchedCount++] = unit;
-    }
-    this.scores[unit] += score;
-    this.matchedTerms[unit] += matched;
   }
 
   reset(): void {
     for (let i = 0; i < this.touchedCount; i++) {
       const unit = this.touched[i];
       this.scores[unit] = 0;
-      this.matchedTerms[unit] = 0;
+      this.matchedNgrams[unit] = 0;
       this.seen[unit] = 0;
     }
     this.touchedCount = 0;
+  }
+
+  /** Marks a unit touched; callers then add to the arrays directly (kept out of the posting loop's call path). */
+  touch(unit: number): void {
+    if (this.seen[unit] === 0) {
+      this.seen[unit] = 1;
+      this.touched[this.touchedCount++] = unit;
+    }
   }
 }
 
@@ -278,11 +279,11 @@ export class TermChannel {
   }
 
   /**
-   * Adds weight × BM25 / idfMass for every live unit containing a query term, plus 1 per matched distinct term to
-   * `matchedTerms` when asked (for overlap measures).
+   * Adds weight × BM25 / idfMass for every live unit containing a query term; with `countMatches`, also 1 per matched
+   * distinct term (for the Dice overlap).
    */
   scoreInto(query: ChannelQuery, into: UnitScores, weight: number, countMatches: boolean): void {
-    if (query.termIds.length === 0 || query.idfMass === 0 || weight === 0) return;
+    if (query.termIds.length === 0 || query.idfMass === 0) return;
     into.ensureCapacity(this.unitCount);
     const { k1, b } = this.bm25;
     const averageLength = this.liveUnits > 0 ? this.liveLength / this.liveUnits : 1;
@@ -291,7 +292,9 @@ export class TermChannel {
     const lengths = this.unitLength.data;
     const alive = this.unitAlive.data;
     const scale = weight / query.idfMass;
-    const matched = countMatches ? 1 : 0;
+    const scores = into.scores;
+    const matched = into.matchedNgrams;
+    const matchIncrement = countMatches ? 1 : 0;
     for (let q = 0; q < query.termIds.length; q++) {
       const termId = query.termIds[q];
       const termWeight = query.idfs[q] * (k1 + 1) * scale;
@@ -302,7 +305,9 @@ export class TermChannel {
           const unit = units[p];
           if (alive[unit] === 0) continue;
           const tf = frequencies[p];
-          into.add(unit, (termWeight * tf) / (tf + lengthBase + lengthScale * lengths[unit]), matched);
+          into.touch(unit);
+          scores[unit] += (termWeight * tf) / (tf + lengthBase + lengthScale * lengths[unit]);
+          matched[unit] += matchIncrement;
         }
       }
       const recent = this.delta.get(termId);
@@ -311,7 +316,9 @@ export class TermChannel {
           const unit = recent[p];
           if (alive[unit] === 0) continue;
           const tf = recent[p + 1];
-          into.add(unit, (termWeight * tf) / (tf + lengthBase + lengthScale * lengths[unit]), matched);
+          into.touch(unit);
+          scores[unit] += (termWeight * tf) / (tf + lengthBase + lengthScale * lengths[unit]);
+          matched[unit] += matchIncrement;
         }
       }
     }
