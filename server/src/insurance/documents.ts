@@ -1,0 +1,25 @@
+/**
+ * What an uploaded file really is, from its first bytes; the name and the client's content type are not trusted.
+ * Claim documents are photos (JPEG, PNG, WebP, HEIC from iPhones) or PDFs.
+ */
+export interface DocumentType {
+  contentType: 'image/jpeg' | 'image/png' | 'image/webp' | 'image/heic' | 'application/pdf';
+  extension: 'jpg' | 'png' | 'webp' | 'heic' | 'pdf';
+}
+
+const startsWith = (bytes: Buffer, signature: number[], offset = 0) =>
+  bytes.length >= offset + signature.length && signature.every((b, i) => bytes[offset + i] === b);
+const ascii = (bytes: Buffer, text: string, offset = 0) => startsWith(bytes, [...Buffer.from(text, 'ascii')], offset);
+
+export function sniffDocumentType(bytes: Buffer): DocumentType | undefined {
+  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return { contentType: 'image/jpeg', extension: 'jpg' };
+  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return { contentType: 'image/png', extension: 'png' };
+  if (ascii(bytes, 'RIFF') && ascii(bytes, 'WEBP', 8)) return { contentType: 'image/webp', extension: 'webp' };
+  if (ascii(bytes, 'ftyp', 4) && ['heic', 'heix', 'mif1', 'heim', 'heis'].some((brand) => ascii(bytes, brand, 8))) {
+    return { contentType: 'image/heic', extension: 'heic' };
+  }
+  if (ascii(bytes, '%PDF-')) return { contentType: 'application/pdf', extension: 'pdf' };
+  return undefined;
+}
+
+export const ACCEPTED_DOCUMENT_TYPES = 'JPEG, PNG, WebP or HEIC photos, or PDF';

@@ -1,0 +1,91 @@
+import path from 'node:path';
+import type Router from '@koa/router';
+import type { AppConfig } from '../config';
+import { ConfigError } from '../config';
+import type { UserDelivery } from '../conversation/delivery';
+import type { Logger } from '../logging/logger';
+import { MiniProgramSessions } from '../channels/miniprogram-api/sessions';
+import { miniProgramRoutes } from '../channels/miniprogram-api/routes';
+import { wechatPayGateway } from '../payments/gateway';
+import { payNotifyRoutes } from '../payments/routes';
+import { loadPaySettings } from '../payments/settings';
+import { defaultDocumentStorage, type DocumentStorage } from '../storage';
+import { WeChatAppApi, WeChatHttpClient } from '../wechat/api-client';
+import { createInsurance, startInsuranceJobs, type Insurance } from './index';
+import { SubscriptionNotifier } from './notices';
+import { loadInsuranceSettings } from './settings';
+import { staffClaimRoutes } from './staff-routes';
+
+const REPO_ROOT = path.resolve(__dirname, '../../..');
+
+export interface InsuranceSetup {
+  insurance: Insurance;
+  sessions?: MiniProgramSessions;
+  /** Mini-program API, staff claims API, and (with WeChat Pay configured) the pay notify callbacks. */
+  routers: Router[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the insurance domain, mini-program login and WeChat Pay from the environment, for platform.ts and the CLIs.
+ * Without WECHAT_MP_* the user routes answer 503; without WECHATPAY_* orders cannot be paid.
+ */
+export function setupInsurance(options: {
+  config: AppConfig;
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** Lets notices fall back to Official Account followers. */
+  delivery?: Pick<UserDelivery, 'push'>;
+  storage?: DocumentStorage;
+  /** false for one-shot CLIs. */
+  startJobs?: boolean;
+}): InsuranceSetup {
+  const env = options.env ?? process.env;
+  const settings = loadInsuranceSettings(env);
+  const pay = loadPaySettings(env);
+  const mp = settings.miniProgram;
+  if (pay && !mp) throw new ConfigError(['WECHAT_MP_APPID: is required for WeChat Pay (payments are taken in the mini-program)']);
+
+  const wechat = mp ? new WeChatAppApi({ http: new WeChatHttpClient({ baseUrl: mp.apiBase }), appId: mp.appId, appSecret: mp.secret }) : undefined;
+  const insurance = createInsurance({
+    payments: pay && mp ? wechatPayGateway(pay, mp.appId) : undefined,
+    notifier: new SubscriptionNotifier({
+      sender: wechat,
+      templates: mp?.templates ?? {},
+      miniProgramState: mp?.state,
+      delivery: options.delivery,
+      logger: options.logger,
+    }),
+    storage: options.storage ?? defaultDocumentStorage(REPO_ROOT, options.config.DATA_DIR, settings.documentStorageDir),
+    maxDocumentBytes: settings.maxDocumentBytes,
+    renewalReminderDays: settings.renewalReminderDays,
+    logger: options.logger,
+  });
+  const sessions = wechat ? new MiniProgramSessions(wechat, settings.sessions) : undefined;
+
+  const routers = [miniProgramRoutes({ insurance, sessions }), staffClaimRoutes({ insurance })];
+  if (pay && mp) {
+    routers.push(
+      payNotifyRoutes({
+        mchid: pay.mchid,
+        apiV3Key: pay.apiV3Key,
+        platformPublicKeys: pay.platformPublicKeys,
+        appIds: [mp.appId],
+        handler: insurance.purchases,
+      }),
+    );
+  }
+  const stopJobs =
+    options.startJobs === false
+      ? () => {}
+      : startInsuranceJobs(() => insurance.housekeeping(sessions ? [() => sessions.purgeExpired()] : []), settings.jobIntervalMinutes);
+  return {
+    insurance,
+    sessions,
+    routers,
+    stop: async () => {
+      stopJobs();
+      await insurance.notices.settled();
+    },
+  };
+}
