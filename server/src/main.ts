@@ -2,17 +2,24 @@ import { loadConfig, ConfigError } from './config';
 import { createLogger } from './logging/logger';
 import { NoDatabaseError } from './db/launcher';
 import { DatabaseUnreachableError } from './db/connection';
-import { openDatabase } from './db/open';
+import path from 'node:path';
+import { openDatabase, REPO_ROOT } from './db/open';
+import { createLanguageModels } from './nlu/language-models';
 import { createApp } from './app';
 import { createPlatform } from './platform';
 import { closeGracefully, listen } from './http/server-lifecycle';
 import { KnowledgeValidationError } from './knowledge/source';
+import { InsightSettingsError } from './analytics';
+import { QaRulesError } from './qa/rules';
+import { ProductValidationError } from './insurance/products';
+import { AgentDeskSettingsError } from './agents/settings';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
   const db = await openDatabase(config, logger);
-  const platform = await createPlatform(config, logger, db.database.kind).catch(async (err: unknown) => {
+  const modelDir = path.resolve(REPO_ROOT, config.DATA_DIR, 'models');
+  const platform = await createPlatform(config, logger, db.database.kind, (knowledge, log) => createLanguageModels(knowledge, log, { modelDir })).catch(async (err: unknown) => {
     await db.close();
     throw err;
   });
@@ -39,7 +46,7 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   // Known start-up failures get one readable message, not a stack trace.
-  const known = [ConfigError, NoDatabaseError, DatabaseUnreachableError, KnowledgeValidationError];
+  const known = [ConfigError, NoDatabaseError, DatabaseUnreachableError, KnowledgeValidationError, InsightSettingsError, QaRulesError, ProductValidationError, AgentDeskSettingsError];
   if (known.some((type) => err instanceof type)) console.error((err as Error).message);
   else console.error('Failed to start:', err);
   process.exit(1);

@@ -1,25 +1,64 @@
 import type Router from '@koa/router';
+import type Koa from 'koa';
 import type { AppConfig } from './config';
+import { loadWechatConfig } from './config/wechat-config';
 import type { Logger } from './logging/logger';
 import { pingDatabase } from './db/connection';
+import { EventBus } from './events/bus';
 import { healthRoutes } from './health/routes';
 import { KnowledgeBase } from './knowledge/service';
 import { agentKnowledgeRoutes } from './knowledge/routes';
 import { importKnowledgeDirectory } from './knowledge/importer';
 import { Scenario } from './knowledge/models';
 import { KNOWLEDGE_DIR } from './knowledge/source';
+import { ConversationPipeline } from './conversation/pipeline';
+import { ConversationService } from './conversation/service';
+import { UserDelivery, type ChannelPusher } from './conversation/delivery';
+import { BlendedUnderstander, type LanguageModels } from './conversation/understand';
+import { officialAccountSettings } from './channels/official-account/settings';
+import { officialAccountPusher } from './channels/official-account/pusher';
+import { ReplyDelivery } from './channels/official-account/reply-delivery';
+import { officialAccountRoutes } from './channels/official-account/webhook';
+import { WeChatAppApi, WeChatHttpClient } from './wechat/api-client';
+import { createAgentDesk, loadAgentDeskSettings } from './agents';
+import { createInsight, loadInsightSettings } from './analytics';
+import { WeComClient } from './wechat/wecom-client';
+import { setupInsurance } from './insurance/setup';
+import { insuranceLiveAnswers } from './insurance/live-answers';
+import { requireUser } from './channels/miniprogram-api/sessions';
+import { miniProgramChatRoutes, miniProgramPusher, type ChatUserResolver } from './channels/miniprogram-chat/routes';
 
 export interface Platform {
   knowledge: KnowledgeBase;
+  events: EventBus;
+  pipeline: ConversationPipeline;
+  conversations: ConversationService;
+  delivery: UserDelivery;
   routers: Router[];
+  /** Called with the composed Koa app, for domains that serve pages or static files. */
+  mount?(app: Koa): void;
   stop(): Promise<void>;
 }
 
+/** What the platform needs to build the language models (nlu/) over the loaded knowledge. */
+export type LanguageModelsFactory = (knowledge: KnowledgeBase, logger: Logger) => Promise<LanguageModels & { stop?(): void }>;
+
+const unreachable = (detail: string): ChannelPusher => ({ push: async () => ({ ok: false, reason: 'user_unreachable', detail }) });
+
 /**
  * Wires the domains together for one server instance. Everything shared between instances lives in the
- * database; what is held here (indexes, models) is derived and refreshed from it.
+ * database; what is held here (indexes, models) is derived from it and refreshed when it changes.
  */
-export async function createPlatform(config: AppConfig, logger: Logger, databaseKind: string): Promise<Platform> {
+export async function createPlatform(
+  config: AppConfig,
+  logger: Logger,
+  databaseKind: string,
+  createLanguageModels: LanguageModelsFactory,
+): Promise<Platform> {
+  const events = new EventBus((event, err) => logger.error({ err, event }, 'event listener failed'));
+  const wechatConfig = loadWechatConfig();
+  const stops: Array<() => void | Promise<void>> = [];
+
   if ((await Scenario.estimatedDocumentCount()) === 0) {
     logger.info('empty knowledge store: importing knowledge/');
     const report = await importKnowledgeDirectory(KNOWLEDGE_DIR, { by: 'startup-seed' });
@@ -28,11 +67,99 @@ export async function createPlatform(config: AppConfig, logger: Logger, database
   const knowledge = new KnowledgeBase();
   await knowledge.refreshIfChanged();
   knowledge.startAutoRefresh(config.KNOWLEDGE_REFRESH_MS, (err) => logger.error({ err }, 'knowledge refresh failed'));
+  stops.push(() => knowledge.stopAutoRefresh());
   logger.info({ subIntents: knowledge.size, revision: knowledge.revision }, 'knowledge loaded');
 
+  const models = await createLanguageModels(knowledge, logger);
+  stops.push(() => models.stop?.());
+  const pipeline = new ConversationPipeline({
+    understander: new BlendedUnderstander(models, knowledge), knowledge, config: wechatConfig, events,
+    staleClaimMs: config.CONVERSATION_STALE_CLAIM_MS, liveAnswers: insuranceLiveAnswers,
+  });
+  const conversations = new ConversationService(events);
+  const delivery = new UserDelivery((channel, userId, message, from) => conversations.recordOutbound({ channel, userId }, from.author, message, from.agentId));
+  const routers: Router[] = [healthRoutes(() => pingDatabase(), databaseKind), agentKnowledgeRoutes(knowledge)];
+
+  const oa = officialAccountSettings(config);
+  if (oa) {
+    const api = oa.secret
+      ? new WeChatAppApi({ http: new WeChatHttpClient({ baseUrl: config.WECHAT_API_BASE }), appId: oa.appId, appSecret: oa.secret })
+      : undefined;
+    const pusher = api ? officialAccountPusher(api) : unreachable('Official Account without WECHAT_OA_SECRET cannot push messages');
+    delivery.register('official-account', pusher);
+    const replies = new ReplyDelivery({ pipeline, pusher, budgetMs: config.WECHAT_OA_REPLY_BUDGET_MS, logger });
+    replies.startRecovery(config.RECOVERY_INTERVAL_MS, config.CONVERSATION_STALE_CLAIM_MS);
+    stops.push(async () => { replies.stopRecovery(); await replies.settled(); });
+    routers.push(officialAccountRoutes({ settings: oa, delivery: replies }));
+    logger.info({ appId: oa.appId, demo: oa.demo, encrypted: Boolean(oa.aesKey) }, oa.demo ? 'Official Account webhook: demo account (wechat-config/demo-official-account.json)' : 'Official Account webhook ready');
+  }
+
+  // Policies, claims and payments inside WeChat; the mini-program's login guards its routes and its chat.
+  const insurance = setupInsurance({ config, logger, delivery });
+  stops.push(() => insurance.stop());
+  routers.push(...insurance.routers);
+  const miniProgramUser = requireUser(insurance.sessions);
+  const resolveMiniProgramUser: ChatUserResolver = async (ctx) => {
+    await miniProgramUser(ctx, async () => {});
+    return { userId: ctx.state.customer!.mpOpenId };
+  };
+  delivery.register('miniprogram', miniProgramPusher);
+  routers.push(miniProgramChatRoutes({ pipeline, conversations, resolveUser: resolveMiniProgramUser }));
+
+  // Human agents in WeCom: on when the WECOM_* settings are present.
+  const wecom = loadAgentDeskSettings();
+  if (wecom) {
+    const desk = createAgentDesk({
+      settings: wecom, delivery, conversations, events, logger, replies: wechatConfig.replies,
+      suggest: async (text) => Promise.all(
+        knowledge.search(text, { k: 3 }).map(async (hit) => ({
+          subIntentId: hit.id, name: hit.name, answer: (await knowledge.selectSolution(hit.id))?.text ?? '',
+        })),
+      ),
+    });
+    await desk.start();
+    stops.push(() => desk.stop());
+    routers.push(...desk.routers);
+    routers.push(desk.customerTicketRoutes(miniProgramUser, (ctx) => ({ channel: 'miniprogram', userId: ctx.state.customer!.mpOpenId })));
+    logger.info({ corpId: wecom.corpId, agentId: wecom.agentId }, 'WeCom agent desk ready');
+  } else {
+    logger.info('WeCom agent desk off (no WECOM_* settings): handoffs wait in the conversation state');
+  }
+
+  // Quality inspection, agent alerts, hot issues and forecasts, the learning knowledge base, the manager dashboard.
+  const insight = createInsight({
+    events, knowledge, logger,
+    settings: loadInsightSettings(process.env, { wecomSignIn: Boolean(wecom) }),
+    answerConfidence: wechatConfig.handoffRules.answer.minConfidence,
+    readEmotion: (text) => models.readEmotion(text),
+    wecom: wecom
+      ? {
+          client: new WeComClient({ http: new WeChatHttpClient({ baseUrl: wecom.apiBase }), corpId: wecom.corpId, agentId: wecom.agentId, corpSecret: wecom.secret }),
+          apiBase: wecom.apiBase,
+        }
+      : undefined,
+  });
+  await insight.start();
+  stops.push(() => insight.stop());
+  routers.push(...insight.routers);
+
+  if (process.env.WECHATY_PUPPET) {
+    // Loaded only when asked for: Wechaty and its puppets are heavy.
+    const { WechatyBuilder } = await import('wechaty');
+    const { attachWechatyChannel } = await import('./channels/wechaty/channel');
+    const bot = WechatyBuilder.build({ name: 'insurance-cs' });
+    delivery.register('wechaty', attachWechatyChannel(bot, { pipeline, logger }));
+    bot.on('scan', (qrcode) => logger.info({ qrcode }, 'wechaty: scan to log in'));
+    await bot.start();
+    stops.push(() => bot.stop());
+    logger.info({ puppet: process.env.WECHATY_PUPPET }, 'Wechaty channel started');
+  }
+
   return {
-    knowledge,
-    routers: [healthRoutes(() => pingDatabase(), databaseKind), agentKnowledgeRoutes(knowledge)],
-    stop: async () => { knowledge.stopAutoRefresh(); },
+    knowledge, events, pipeline, conversations, delivery, routers,
+    stop: async () => {
+      for (const stop of stops.reverse()) await stop();
+      await events.settled();
+    },
   };
 }

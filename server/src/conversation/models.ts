@@ -56,6 +56,8 @@ const messageSchema = new Schema(
     claimedAt: { type: Date, required: true },
     understanding: { type: Schema.Types.Mixed },
     decision: { type: Schema.Types.Mixed },
+    /** The decision and its effects, stored before they are applied; a retry after a crash finishes this plan. */
+    plan: { type: Schema.Types.Mixed },
     replies: { type: [Schema.Types.Mixed], default: [] },
     /** How the replies reach the user: passively in the HTTP answer, or later through the channel's push API. */
     delivery: {

@@ -11,11 +11,22 @@ export interface Understander {
 
 /** What the pipeline reads from the knowledge base. */
 export interface KnowledgeReader {
-  getSubIntent(id: string): { id: string; name: string; scenarioId: string; sensitive: boolean; needsProduct: boolean } | undefined;
+  getSubIntent(id: string): { id: string; name: string; scenarioId: string; sensitive: boolean; needsProduct: boolean; live?: string } | undefined;
   selectSolution(
     subIntentId: string,
     context: { product?: string },
   ): Promise<{ id: string; text: string; rich?: { text?: string | null; links?: Array<{ title: string; page: string }> } | null } | undefined>;
+}
+
+/**
+ * Answers from the user's own data (their policies, their claims), and commands that act on it (binding an
+ * Official Account follower to their mini-program account). Provided by the insurance domain.
+ */
+export interface LiveAnswers {
+  /** A text for a `live` sub-intent, or undefined to fall back on the written solution. */
+  answer(kind: string, user: { channel: string; userId: string; unionId?: string }, now: Date): Promise<string | undefined>;
+  /** A reply when the text is a command for this provider (e.g. "绑定 123456"), else undefined. */
+  command(text: string, user: { channel: string; userId: string }, now: Date): Promise<string | undefined>;
 }
 
 export interface PipelineDeps {
@@ -26,11 +37,24 @@ export interface PipelineDeps {
   now?: () => Date;
   /** A claim older than this belongs to a process that died; a retry may take it over. */
   staleClaimMs?: number;
+  liveAnswers?: LiveAnswers;
 }
 
 const NEUTRAL: EmotionReading = { label: 'none', intensity: 0, polarity: 'neutral' };
 const EMOTION_HISTORY = 10;
 const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 11000;
+
+/** What one message decided, kept on the message until it is fully applied (so a crash can finish it). */
+interface DecisionPlan {
+  text?: string;
+  understanding?: Understanding;
+  decision: Decision;
+  replies: OutboundMessage[];
+  /** Plain `set` / `unset` (no `$` keys: they are stored inside a document). */
+  conversation: { set: Record<string, unknown>; unset: string[] };
+}
+
+type Claim = { kind: 'stored'; result: PipelineResult } | { kind: 'claimed'; plan?: DecisionPlan };
 
 export class DuplicateInProgress extends Error {
   constructor(readonly messageId: string) {
@@ -63,27 +87,36 @@ export class ConversationPipeline {
   async handle(inbound: InboundMessage): Promise<PipelineResult> {
     const conversationId = ConversationPipeline.conversationId(inbound);
     const messageId = ConversationPipeline.messageId(inbound);
-    const stored = await this.claim(inbound, conversationId, messageId);
-    if (stored) return stored;
+    const claimed = await this.claim(inbound, conversationId, messageId);
+    if (claimed.kind === 'stored') return claimed.result;
 
     const now = this.now();
     const conversation = await this.loadConversation(inbound, conversationId, now);
+    // A process that died after deciding left its decision on the message: finish that one, do not decide again
+    // (the conversation may already carry its effects, e.g. a handoff).
+    const plan = claimed.plan ?? (await this.decideAndRecord(inbound, messageId, conversation, now));
+
+    await Conversation.updateOne(
+      { _id: conversationId },
+      { $set: plan.conversation.set, ...(plan.conversation.unset.length ? { $unset: Object.fromEntries(plan.conversation.unset.map((k) => [k, 1])) } : {}) },
+    );
+    // How the replies reach the user is the channel's business (passive reply or push): it sets `delivery`.
+    await Message.updateOne({ _id: messageId }, { $set: { status: 'done', decision: plan.decision, replies: plan.replies } });
+    this.publish(inbound, conversationId, messageId, conversation, plan.text, plan.understanding, plan.decision, plan.replies, now);
+    return { conversationId, messageId, decision: plan.decision, replies: plan.replies, duplicate: false };
+  }
+
+  /** understand → decide → render, and the conversation update it implies, stored on the message before applying. */
+  private async decideAndRecord(inbound: InboundMessage, messageId: string, conversation: ConversationDoc, now: Date): Promise<DecisionPlan> {
     const text = this.textOf(inbound);
     const understanding = text ? await this.deps.understander.understand(text, now) : undefined;
     const state = this.dialogueState(conversation, now);
-    const decision = this.decideFor(inbound, text, understanding, state, conversation);
-    const replies = await this.render(decision, inbound, understanding, state);
-
-    await this.saveConversation(conversation, decision, understanding, state, now);
-    await Message.updateOne(
-      { _id: messageId },
-      {
-        // How the replies reach the user is the channel's business (passive reply or push): it sets `delivery`.
-        $set: { status: 'done', text, understanding, decision, replies },
-      },
-    );
-    this.publish(inbound, conversationId, messageId, conversation, text, understanding, decision, replies, now);
-    return { conversationId, messageId, decision, replies, duplicate: false };
+    const commandReply = text && this.deps.liveAnswers ? await this.deps.liveAnswers.command(text, inbound, now) : undefined;
+    const decision: Decision = commandReply ? { action: 'acknowledge', reason: 'account command' } : this.decideFor(inbound, text, understanding, state, conversation);
+    const replies = commandReply ? [{ kind: 'text' as const, text: commandReply }] : await this.render(decision, inbound, understanding, state, conversation);
+    const plan: DecisionPlan = { text, understanding, decision, replies, conversation: this.conversationUpdate(conversation, decision, understanding, state, now) };
+    await Message.updateOne({ _id: messageId }, { $set: { text, understanding, plan } });
+    return plan;
   }
 
   /** The stored result of a delivery, waiting up to `timeoutMs` for one still in progress. */
@@ -105,25 +138,25 @@ export class ConversationPipeline {
   }
 
   /** Inserts the message as `processing`; for a duplicate returns the stored result, or takes over a dead claim. */
-  private async claim(inbound: InboundMessage, conversationId: string, messageId: string): Promise<PipelineResult | undefined> {
+  private async claim(inbound: InboundMessage, conversationId: string, messageId: string): Promise<Claim> {
     const claimedAt = this.now();
     try {
       await Message.create({
         _id: messageId, conversationId, channel: inbound.channel, userId: inbound.userId, direction: 'in', author: 'user',
         kind: inbound.kind, text: inbound.text, inbound, status: 'processing', claimedAt,
       });
-      return undefined;
+      return { kind: 'claimed' };
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
     }
     const existing = await Message.findById(messageId).lean<MessageDoc>();
     if (!existing) throw new DuplicateInProgress(messageId);
-    if (existing.status === 'done') return this.resultOf(existing);
+    if (existing.status === 'done') return { kind: 'stored', result: this.resultOf(existing) };
     if (claimedAt.getTime() - new Date(existing.claimedAt).getTime() < this.staleClaimMs) throw new DuplicateInProgress(messageId);
     // The process that claimed it died before finishing: take it over, once.
     const takeover = await Message.updateOne({ _id: messageId, claimedAt: existing.claimedAt, status: 'processing' }, { $set: { claimedAt } });
     if (takeover.modifiedCount !== 1) throw new DuplicateInProgress(messageId);
-    return undefined;
+    return { kind: 'claimed', plan: (existing as { plan?: DecisionPlan }).plan };
   }
 
   private async loadConversation(inbound: InboundMessage, id: string, now: Date): Promise<ConversationDoc> {
@@ -187,10 +220,21 @@ export class ConversationPipeline {
     return decide({ inbound, text, understanding, state, rules: this.deps.config.handoffRules, facts: this.facts });
   }
 
-  private async render(decision: Decision, inbound: InboundMessage, understanding: Understanding | undefined, state: DialogueState): Promise<OutboundMessage[]> {
+  private async render(
+    decision: Decision, inbound: InboundMessage, understanding: Understanding | undefined, state: DialogueState, conversation: ConversationDoc,
+  ): Promise<OutboundMessage[]> {
     const replies = this.deps.config.replies;
     switch (decision.action) {
       case 'answer': {
+        const live = this.deps.knowledge.getSubIntent(decision.subIntentId)?.live;
+        if (live && this.deps.liveAnswers) {
+          const user = { channel: inbound.channel, userId: inbound.userId, unionId: inbound.profile?.unionId ?? conversation.unionId ?? undefined };
+          const text = await this.deps.liveAnswers.answer(live, user, inbound.receivedAt);
+          if (text) {
+            decision.solutionId = `live:${live}`;
+            return [{ kind: 'text', text }];
+          }
+        }
         const product = understanding?.entities.find((e) => e.type === 'product')?.value?.toString() ?? state.slots.product;
         const solution = await this.deps.knowledge.selectSolution(decision.subIntentId, { product });
         if (!solution) return [{ kind: 'text', text: replies.fallback }];
@@ -221,9 +265,10 @@ export class ConversationPipeline {
     }
   }
 
-  private async saveConversation(
+  /** The conversation changes one decision implies, as plain data (stored with the message, applied after). */
+  private conversationUpdate(
     conversation: ConversationDoc, decision: Decision, understanding: Understanding | undefined, state: DialogueState, now: Date,
-  ): Promise<void> {
+  ): DecisionPlan['conversation'] {
     const slots = { ...state.slots };
     for (const entity of understanding?.entities ?? []) {
       if (['product', 'policy_number', 'relation'].includes(entity.type)) slots[entity.type === 'policy_number' ? 'policyNumber' : entity.type] = String(entity.value);
@@ -233,7 +278,7 @@ export class ConversationPipeline {
       : conversation.emotions ?? [];
     const missed = decision.action === 'fallback' || decision.action === 'clarify';
     const answered = decision.action === 'answer' ? this.deps.knowledge.getSubIntent(decision.subIntentId) : undefined;
-    const update: Record<string, unknown> = {
+    const set: Record<string, unknown> = {
       slots,
       emotions,
       vip: state.vip,
@@ -241,12 +286,10 @@ export class ConversationPipeline {
       pendingChoices: decision.action === 'clarify' ? decision.choices : [],
       lowConfidenceStreak: missed ? state.lowConfidenceStreak + 1 : decision.action === 'answer' ? 0 : state.lowConfidenceStreak,
     };
-    if (answered) Object.assign(update, { lastScenarioId: answered.scenarioId, lastSubIntentId: answered.id });
-    if (decision.action === 'handoff') Object.assign(update, { state: 'waiting_agent', handoff: { reasons: decision.reasons, at: now }, lowConfidenceStreak: 0 });
-    const unset: Record<string, 1> = {};
-    if (decision.action === 'ask_slot') update.pendingSlot = { slot: decision.slot, subIntentId: decision.subIntentId };
-    else unset.pendingSlot = 1;
-    await Conversation.updateOne({ _id: conversation._id }, { $set: update, ...(Object.keys(unset).length ? { $unset: unset } : {}) });
+    if (answered) Object.assign(set, { lastScenarioId: answered.scenarioId, lastSubIntentId: answered.id });
+    if (decision.action === 'handoff') Object.assign(set, { state: 'waiting_agent', handoff: { reasons: decision.reasons, at: now }, lowConfidenceStreak: 0 });
+    if (decision.action === 'ask_slot') set.pendingSlot = { slot: decision.slot, subIntentId: decision.subIntentId };
+    return { set, unset: decision.action === 'ask_slot' ? [] : ['pendingSlot'] };
   }
 
   private publish(

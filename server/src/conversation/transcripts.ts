@@ -97,32 +97,60 @@ export async function loadTranscript(conversationId: string, window: { since?: D
 }
 
 /**
- * What agents answered after the given customer messages, within `withinMs` of each: the first agent turn that
- * followed it in the same conversation. Used to propose agents' answers as solutions for unanswered questions.
+ * Several conversations' transcripts in one read (the idle sweep finishes many at once; on a database that can only
+ * push down `_id` lookups, one scan beats one per conversation).
+ */
+export async function loadTranscripts(windows: ReadonlyArray<{ conversationId: string; since?: Date; until: Date }>): Promise<Map<string, Transcript>> {
+  const result = new Map<string, Transcript>();
+  if (!windows.length) return result;
+  const earliest = windows.some((w) => !w.since) ? undefined : new Date(Math.min(...windows.map((w) => w.since!.getTime())));
+  const latest = new Date(Math.max(...windows.map((w) => w.until.getTime())));
+  const createdAt: Record<string, Date> = { $lte: latest };
+  if (earliest) createdAt.$gt = earliest;
+  const docs = await Message.find({ conversationId: { $in: windows.map((w) => w.conversationId) }, createdAt }).lean<MessageDoc[]>();
+  const byConversation = new Map<string, MessageDoc[]>();
+  for (const doc of docs) byConversation.set(doc.conversationId, [...(byConversation.get(doc.conversationId) ?? []), doc]);
+  for (const window of windows) {
+    const own = (byConversation.get(window.conversationId) ?? [])
+      .filter((d) => {
+        const at = new Date(d.createdAt).getTime();
+        return at <= window.until.getTime() && (!window.since || at > window.since.getTime());
+      })
+      .sort((a, b) => new Date(b.createdAt).getTime() - new Date(a.createdAt).getTime())
+      .slice(0, MAX_TRANSCRIPT_MESSAGES);
+    const first = own[own.length - 1];
+    result.set(window.conversationId, {
+      conversationId: window.conversationId, channel: first?.channel ?? window.conversationId.split(':')[0], userId: first?.userId, turns: turnsOf(own),
+    });
+  }
+  return result;
+}
+
+/**
+ * What agents said after the given customer messages, within `withinMs` of each: the agent turns that followed it
+ * in the same conversation (oldest first, at most `perQuestion`). Used to propose agents' answers as solutions for
+ * unanswered questions.
  */
 export async function agentRepliesAfter(
   questions: ReadonlyArray<{ messageId: string; conversationId: string; at: Date }>,
   withinMs: number,
-): Promise<Map<string, TranscriptTurn>> {
-  const found = new Map<string, TranscriptTurn>();
-  const byConversation = new Map<string, Array<{ messageId: string; at: Date }>>();
+  perQuestion = 5,
+): Promise<Map<string, TranscriptTurn[]>> {
+  const found = new Map<string, TranscriptTurn[]>();
+  if (!questions.length) return found;
+  const from = new Date(Math.min(...questions.map((q) => q.at.getTime())));
+  const to = new Date(Math.max(...questions.map((q) => q.at.getTime())) + withinMs);
+  // One read for all of them (see loadTranscripts).
+  const docs = await Message.find({
+    conversationId: { $in: [...new Set(questions.map((q) => q.conversationId))] }, direction: 'out', author: 'agent', createdAt: { $gte: from, $lte: to },
+  }).lean<MessageDoc[]>();
+  const byConversation = new Map<string, MessageDoc[]>();
+  for (const doc of docs) byConversation.set(doc.conversationId, [...(byConversation.get(doc.conversationId) ?? []), doc]);
   for (const q of questions) {
-    const list = byConversation.get(q.conversationId) ?? [];
-    list.push(q);
-    byConversation.set(q.conversationId, list);
-  }
-  for (const [conversationId, list] of byConversation) {
-    const from = new Date(Math.min(...list.map((q) => q.at.getTime())));
-    const to = new Date(Math.max(...list.map((q) => q.at.getTime())) + withinMs);
-    const docs = await Message.find({ conversationId, direction: 'out', author: 'agent', createdAt: { $gte: from, $lte: to } })
-      .sort({ createdAt: 1 })
-      .limit(MAX_TRANSCRIPT_MESSAGES)
-      .lean<MessageDoc[]>();
-    const replies = turnsOf(docs);
-    for (const q of list) {
-      const reply = replies.find((turn) => turn.at.getTime() >= q.at.getTime() && turn.at.getTime() - q.at.getTime() <= withinMs);
-      if (reply) found.set(q.messageId, reply);
-    }
+    const replies = turnsOf(byConversation.get(q.conversationId) ?? [])
+      .filter((turn) => turn.at.getTime() >= q.at.getTime() && turn.at.getTime() - q.at.getTime() <= withinMs)
+      .slice(0, perQuestion);
+    if (replies.length) found.set(q.messageId, replies);
   }
   return found;
 }

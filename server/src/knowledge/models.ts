@@ -42,6 +42,8 @@ const subIntentSchema = new Schema(
     questions: { type: [String], required: true },
     /** Always offer a human for these (large claims, surrender ...). */
     sensitive: { type: Boolean, default: false },
+    /** Answered from the user's live data (their policies, their claims) when possible. */
+    live: { type: String, required: false },
     solutionVariants: {
       type: new Schema(
         { hasGeneric: Boolean, products: [String], userStates: [String], fallbackKey: String },

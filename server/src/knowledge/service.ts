@@ -1,6 +1,6 @@
 import { currentKnowledgeRevision } from './importer';
 import { Solution, SubIntent, type SolutionDoc } from './models';
-import { solutionKey, type SolutionConditions, type SolutionVariants } from './source';
+import { solutionKey, type LiveAnswerKind, type SolutionConditions, type SolutionVariants } from './source';
 import { buildRetrievalIndex, type RetrievalIndex } from './retrieval';
 
 /** A sub-intent as the rest of the server sees it. */
@@ -11,6 +11,7 @@ export interface SubIntentSummary {
   name: string;
   sensitive: boolean;
   questions: string[];
+  live?: LiveAnswerKind;
   /** True when every solution depends on the product, so the bot must know it before answering. */
   needsProduct: boolean;
   variants: SolutionVariants;
@@ -69,7 +70,7 @@ export class KnowledgeBase {
     for await (const doc of SubIntent.find({ status: 'published' }).lean().cursor()) {
       subIntents.set(doc._id, {
         id: doc._id, scenarioId: doc.scenarioId, intentId: doc.intentId, name: doc.name,
-        sensitive: Boolean(doc.sensitive), questions: doc.questions,
+        sensitive: Boolean(doc.sensitive), questions: doc.questions, ...(doc.live ? { live: doc.live as LiveAnswerKind } : {}),
         needsProduct: !doc.solutionVariants.hasGeneric && (doc.solutionVariants.products ?? []).length > 0,
         variants: {
           hasGeneric: Boolean(doc.solutionVariants.hasGeneric), products: doc.solutionVariants.products ?? [],

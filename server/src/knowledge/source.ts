@@ -9,6 +9,8 @@ export interface AuthoredScenario { id: string; name: string; description?: stri
 export interface AuthoredIntent { id: string; scenarioId: string; name: string; source: string }
 export interface AuthoredSubIntent {
   id: string; scenarioId: string; intentId: string; name: string; questions: string[]; sensitive: boolean; source: string;
+  /** Answered from the user's own live data when the platform can (see LIVE_ANSWERS). */
+  live?: LiveAnswerKind;
   /** What its solutions vary by: answer selection builds the few candidate `_id`s from these, never a list of all. */
   solutionVariants: SolutionVariants;
 }
@@ -51,6 +53,10 @@ export class KnowledgeValidationError extends Error {
   }
 }
 
+/** Sub-intents whose answer comes from the user's own data, not only from the written solution. */
+export const LIVE_ANSWERS = ['my-policies', 'claim-progress'] as const;
+export type LiveAnswerKind = (typeof LIVE_ANSWERS)[number];
+
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and "-"');
 const text = z.string().trim().min(1, 'must not be empty');
 
@@ -70,6 +76,7 @@ const subIntentSchema = z.object({
   id: slug,
   name: text,
   sensitive: z.boolean().default(false),
+  live: z.enum(LIVE_ANSWERS).optional(),
   questions: z.array(text).min(1, 'needs at least one question'),
   solutions: z.array(solutionSchema).min(1, 'needs at least one solution'),
 });
@@ -140,7 +147,7 @@ export function parseScenarioFile(file: string, content: string, into: Knowledge
       seenSubIntents.add(subIntentId);
       into.subIntents.push({
         id: subIntentId, scenarioId: scenario.id, intentId, name: sub.name,
-        questions: [...new Set(sub.questions)], sensitive: sub.sensitive, source,
+        questions: [...new Set(sub.questions)], sensitive: sub.sensitive, source, ...(sub.live ? { live: sub.live } : {}),
         solutionVariants: variantsOf(subIntentId, sub.solutions.map((solution) => solution.conditions)),
       });
       const seenKeys = new Set<string>();

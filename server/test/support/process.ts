@@ -3,7 +3,8 @@ import net from 'node:net';
 import path from 'node:path';
 
 const SERVER_ROOT = path.resolve(__dirname, '../..');
-const TSX_CLI = require.resolve('tsx/cli');
+// Node itself runs the server (tsx as a loader), so a signal sent to the child reaches the server, not a wrapper.
+const TSX_LOADER = ['--import', 'tsx'];
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -43,7 +44,7 @@ export function startServerProcess(env: Record<string, string | undefined>, port
     child.once('exit', (code) => resolve(code));
   }));
   const listening = portReady.then(async (chosen) => {
-    const child = spawn(process.execPath, [TSX_CLI, 'src/main.ts'], {
+    const child = spawn(process.execPath, [...TSX_LOADER, 'src/main.ts'], {
       cwd: SERVER_ROOT,
       env: { ...baseEnv, LOG_LEVEL: 'info', ...env, PORT: String(chosen) },
       stdio: ['ignore', 'pipe', 'pipe'],

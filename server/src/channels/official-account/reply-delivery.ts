@@ -7,16 +7,36 @@ import type { Logger } from '../../logging/logger';
 
 /**
  * Answers that missed the passive-reply budget and must go out as customer-service messages. A row exists from
- * the moment we answered `success` until the push is done, so a restart finds what it still owes (and nothing
- * it already sent).
+ * the moment we answered `success` until the push is done, so a restart finds what it still owes.
  */
 const pendingPushSchema = new Schema({
   _id: { type: String, required: true }, // the message id
   userId: { type: String, required: true },
-  state: { type: String, enum: ['pending', 'sending'], required: true },
   createdAt: { type: Date, required: true },
 });
 export const PendingPush = mongoose.model('OfficialAccountPendingPush', pendingPushSchema);
+
+/**
+ * Decisions that must be taken exactly once per message, made by inserting a row: an insert either wins or hits
+ * the duplicate key, on MongoDB and FerretDB alike (a conditional update is not atomic on FerretDB/SQLite).
+ * `plan:<id>` says how the answer goes out (passive / push / none); `send:<id>` is taken by whoever delivers it.
+ */
+const deliveryClaimSchema = new Schema({
+  _id: { type: String, required: true },
+  mode: { type: String, enum: ['passive', 'push', 'none'] },
+  at: { type: Date, required: true },
+});
+export const DeliveryClaim = mongoose.model('OfficialAccountDeliveryClaim', deliveryClaimSchema);
+
+async function claim(id: string, mode?: 'passive' | 'push' | 'none'): Promise<boolean> {
+  try {
+    await DeliveryClaim.create({ _id: id, mode, at: new Date() });
+    return true;
+  } catch (err) {
+    if ((err as { code?: number }).code === 11000) return false;
+    throw err;
+  }
+}
 
 /** What the webhook answers WeChat: the replies to send passively, or nothing (`success`). */
 export type WebhookAnswer = { replies: OutboundMessage[] } | { replies: undefined };
@@ -28,8 +48,9 @@ export interface ReplyDeliveryDeps {
   logger: Logger;
 }
 
-const setDelivery = (messageId: string, delivery: Record<string, unknown>, onlyIfUnset: boolean) =>
-  Message.updateOne(onlyIfUnset ? { _id: messageId, delivery: { $exists: false } } : { _id: messageId }, { $set: { delivery: { ...delivery, at: new Date() } } });
+/** Records on the message how it was delivered (for people reading the transcript; the claims decide). */
+const recordDelivery = (messageId: string, delivery: Record<string, unknown>) =>
+  Message.updateOne({ _id: messageId }, { $set: { delivery: { ...delivery, at: new Date() } } });
 
 /**
  * The Official Account's rule: answer within about 4 s in the HTTP response, or say `success` and push the answer
@@ -38,6 +59,7 @@ const setDelivery = (messageId: string, delivery: Record<string, unknown>, onlyI
 export class ReplyDelivery {
   private readonly inFlight = new Set<Promise<unknown>>();
   private recoveryTimer: NodeJS.Timeout | undefined;
+  private recovering = false;
 
   constructor(private readonly deps: ReplyDeliveryDeps) {}
 
@@ -76,42 +98,68 @@ export class ReplyDelivery {
     }
   }
 
+  /**
+   * How the answer goes out now: the plan, except that a passive plan becomes a push once a retry had to say
+   * `success` (WeChat retries only when it never got our reply, so that passive reply was not shown).
+   */
+  private async deliveryMode(id: string): Promise<'passive' | 'push' | 'none' | undefined> {
+    if (await DeliveryClaim.exists({ _id: `repush:${id}` })) return 'push';
+    return (await DeliveryClaim.findById(`plan:${id}`).lean())?.mode ?? undefined;
+  }
+
+  /** The claim whoever pushes must take: a re-push after a passive plan has its own. */
+  private async sendClaimId(id: string): Promise<string> {
+    return (await DeliveryClaim.exists({ _id: `repush:${id}` })) ? `resend:${id}` : `send:${id}`;
+  }
+
   /** Decides, once, that this result goes out in the HTTP response. */
   private async claimPassive(result: PipelineResult): Promise<WebhookAnswer> {
+    const id = result.messageId;
     if (result.replies.length === 0) {
-      await setDelivery(result.messageId, { mode: 'none', state: 'sent' }, true);
+      if (await claim(`plan:${id}`, 'none')) await recordDelivery(id, { mode: 'none', state: 'sent' });
       return { replies: undefined };
     }
-    const fresh = await setDelivery(result.messageId, { mode: 'passive', state: 'sent' }, true);
-    if (fresh.modifiedCount === 1) return { replies: result.replies };
-    // Seen before. A push still owed can be answered here instead (WeChat retried: our `success` never arrived).
-    const owed = await PendingPush.deleteOne({ _id: result.messageId, state: 'pending' });
-    if (owed.deletedCount === 1) {
-      await setDelivery(result.messageId, { mode: 'passive', state: 'sent' }, false);
+    if (await claim(`plan:${id}`, 'passive')) {
+      await claim(`send:${id}`);
+      await recordDelivery(id, { mode: 'passive', state: 'sent' });
       return { replies: result.replies };
     }
-    const stored = await Message.findById(result.messageId, { delivery: 1 }).lean<MessageDoc>();
-    // A passive reply WeChat retries for never reached it: send the same reply again. A push is never repeated.
-    return stored?.delivery?.mode === 'passive' ? { replies: result.replies } : { replies: undefined };
+    const mode = await this.deliveryMode(id);
+    // A passive reply WeChat retries for never reached it: the same reply again.
+    if (mode === 'passive') return { replies: result.replies };
+    // A push still owed can be answered here instead (WeChat retried: our `success` never arrived).
+    if (mode === 'push' && (await claim(await this.sendClaimId(id)))) {
+      await PendingPush.deleteOne({ _id: id });
+      await recordDelivery(id, { mode: 'passive', state: 'sent' });
+      return { replies: result.replies };
+    }
+    return { replies: undefined };
   }
 
+  /** Plans a push (unless the answer already went out as a push) and records that it is owed, before `success`. */
   private async owePush(messageId: string, userId: string): Promise<void> {
-    const marked = await setDelivery(messageId, { mode: 'push', state: 'pending' }, true);
-    if (marked.modifiedCount !== 1) return; // already delivered or owed
-    await PendingPush.create({ _id: messageId, userId, state: 'pending', createdAt: new Date() }).catch((err: unknown) => {
+    if (!(await claim(`plan:${messageId}`, 'push'))) {
+      const mode = await this.deliveryMode(messageId);
+      if (mode === 'none') return;
+      // Planned passive, but this retry must say `success`: that reply was never shown, so push it instead (once).
+      if (mode === 'passive' && !(await claim(`repush:${messageId}`))) return;
+    }
+    // Idempotent: a process may have died between planning and recording; the send claim keeps it to one push.
+    await PendingPush.create({ _id: messageId, userId, createdAt: new Date() }).catch((err: unknown) => {
       if ((err as { code?: number }).code !== 11000) throw err;
     });
+    await recordDelivery(messageId, { mode: 'push', state: 'pending' });
   }
 
-  /** Sends an owed push once: whoever moves it from pending to sending sends it. */
+  /** Sends an owed push once: whoever takes its send claim sends it. */
   async pushIfOwed(messageId: string): Promise<boolean> {
     const message = await Message.findById(messageId).lean<MessageDoc>();
     if (!message || message.status !== 'done') return false;
-    const claimed = await PendingPush.updateOne({ _id: messageId, state: 'pending' }, { $set: { state: 'sending' } });
-    if (claimed.modifiedCount !== 1) return false;
+    if (!(await PendingPush.exists({ _id: messageId }))) return false;
+    if (!(await claim(await this.sendClaimId(messageId)))) return false;
     const replies = (message.replies ?? []) as OutboundMessage[];
     const outcome = replies.length ? await this.deps.pusher.push(message.userId, replies) : { ok: true as const };
-    await setDelivery(messageId, outcome.ok ? { mode: 'push', state: 'sent' } : { mode: 'push', state: 'failed', error: outcome.reason }, false);
+    await recordDelivery(messageId, outcome.ok ? { mode: 'push', state: 'sent' } : { mode: 'push', state: 'failed', error: outcome.reason });
     await PendingPush.deleteOne({ _id: messageId });
     if (!outcome.ok) this.deps.logger.warn({ messageId, reason: outcome.reason }, 'customer-service message not delivered');
     return outcome.ok;
@@ -122,11 +170,22 @@ export class ReplyDelivery {
    * stale claims); a push that was mid-send is not repeated, because it may have reached the user.
    */
   async recover(staleAfterMs: number): Promise<number> {
+    if (this.recovering) return 0; // one sweep at a time in this process
+    this.recovering = true;
+    try {
+      return await this.recoverOwed(staleAfterMs);
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  private async recoverOwed(staleAfterMs: number): Promise<number> {
     let delivered = 0;
     const cutoff = new Date(Date.now() - staleAfterMs);
     for (const owed of await PendingPush.find({ createdAt: { $lt: cutoff } }).lean()) {
-      if (owed.state === 'sending') {
-        await setDelivery(owed._id, { mode: 'push', state: 'failed', error: 'interrupted while sending; not repeated' }, false);
+      if (await DeliveryClaim.exists({ _id: await this.sendClaimId(owed._id) })) {
+        // Someone took the send and died before finishing: it may have reached the user, so it is not repeated.
+        await recordDelivery(owed._id, { mode: 'push', state: 'failed', error: 'interrupted while sending; not repeated' });
         await PendingPush.deleteOne({ _id: owed._id });
         continue;
       }

@@ -1,7 +1,7 @@
 /**
- * Text analysis for retrieval: normalisation, insurance synonym folding, filler-word removal, and the two kinds of
- * terms the index scores (jieba words and character n-grams). Documents and queries go through the same steps, so a
- * term means the same thing on both sides.
+ * Text analysis for retrieval: normalisation, insurance synonym folding, filler-word handling, and the two kinds of
+ * terms the index scores (jieba words and character n-grams), plus the plain character "surface" that order-aware
+ * matching compares. Documents and queries go through the same steps, so a term means the same thing on both sides.
  */
 
 /** Splits normalised text into words; the server's jieba segmenter by default, injectable for tests and tools. */
@@ -9,9 +9,9 @@ export type WordSegmenter = (text: string) => string[];
 
 /** The terms of one text, per channel. */
 export interface AnalysedText {
-  /** Content words (jieba), filler removed. */
+  /** Words (jieba), filler included (queries weight it down). */
   words: string[];
-  /** Character bigrams and trigrams over the content runs (spelling-tolerant, segmentation-independent). */
+  /** Character bigrams and trigrams over runs of non-filler words (spelling-tolerant, segmentation-independent). */
   ngrams: string[];
 }
 
@@ -74,14 +74,15 @@ export const INSURANCE_SYNONYMS: ReadonlyArray<readonly [variant: string, canoni
 ];
 
 /**
- * Words that carry no topic: politeness, question particles, hedges. They inflate a long query's length and make
- * "请问…吗" questions look alike, so they are dropped on both sides before scoring.
+ * Words that carry no topic: politeness, question particles, pronouns, hedges. In a long query they outnumber the
+ * topic and make every "请问…吗" question look alike, so queries weight them down and n-grams never span them. They
+ * stay indexed as words because in short chat ("好的", "不用了", "考虑一下") they are the whole message.
  */
 export const FILLER_WORDS: ReadonlySet<string> = new Set([
   '请问', '请教', '问', '问问', '问下', '问一下', '想问', '想问一下', '咨询', '咨询一下', '了解', '了解一下', '一下', '下',
   '你好', '您好', '谢谢', '多谢', '感谢', '万分感谢', '先谢谢', '麻烦', '劳驾', '帮忙', '帮', '求', '求助', '求教', '急', '在线等',
   '大家', '各位', '哪位', '朋友', '朋友们', '高手', '大神', '专家', '老师', '高人', '指点', '指教', '解答', '告知', '告诉',
-  '吗', '呢', '吧', '啊', '呀', '哦', '哈', '嘛', '么', '了', '的', '地', '得', '着', '过', '是', '是不是', '有没有', '能不能',
+  '吗', '呢', '吧', '啊', '呀', '哦', '哈', '嘛', '么', '了', '的', '地', '得', '是', '是不是', '有没有', '能不能',
   '可不可以', '会不会', '好不好', '是否', '怎么办', '怎么回事', '什么', '什么样', '怎么', '怎么样', '为什么', '哪些', '哪个', '哪里', '哪儿', '多少', '几',
   '我', '我们', '你', '你们', '他', '她', '它', '他们', '自己', '这个', '那个', '这', '那', '这样', '那样', '这种', '那种',
   '和', '与', '及', '跟', '或', '或者', '还是', '就', '都', '也', '还', '又', '再', '很', '比较', '非常', '特别', '太',
@@ -143,6 +144,11 @@ export interface AnalyzerOptions {
   ngramSizes?: readonly number[];
   /** Query-side informativeness of a word; none means every word counts fully. */
   termPrior?: TermPrior;
+  /**
+   * What a filler word weighs in a query (times its prior): small, so a long query's politeness cannot outvote its
+   * topic, but not zero, so "好的" still prefers "好的". 0 ignores filler in queries that have anything else.
+   */
+  fillerWeight?: number;
 }
 
 export class TextAnalyzer {
@@ -151,8 +157,10 @@ export class TextAnalyzer {
   private readonly fillerWords: ReadonlySet<string>;
   private readonly ngramSizes: readonly number[];
   private readonly termPrior: TermPrior | undefined;
+  private readonly fillerWeight: number;
 
   constructor(options: AnalyzerOptions) {
+    this.fillerWeight = options.fillerWeight ?? 0.3;
     this.termPrior = options.termPrior;
     this.segment = options.segment;
     this.foldSynonyms = buildSynonymFolder(options.synonyms ?? INSURANCE_SYNONYMS);
@@ -174,66 +182,72 @@ export class TextAnalyzer {
     return kept;
   }
 
-  /** Document side: terms only. */
+  /**
+   * Document side. Filler words are indexed as words (so "好的" can match "好的") but never inside n-grams, unless
+   * the text is nothing but filler.
+   */
   analyse(text: string): AnalysedText {
-    return this.run(text, false);
+    const segmented = this.segment(this.foldSynonyms(normaliseText(text)));
+    const analysed = this.run(segmented, undefined, 1, false);
+    if (analysed.ngrams.length > 0) return { words: analysed.words, ngrams: analysed.ngrams };
+    const fillerOnly = this.run(segmented, undefined, 1, true);
+    return { words: fillerOnly.words, ngrams: fillerOnly.ngrams };
   }
 
-  /** Query side: terms plus each term's informativeness prior (1 everywhere when no prior is configured). */
+  /**
+   * Query side: terms with a weight each, the word's informativeness prior, times `fillerWeight` for filler words. A
+   * query that is nothing but filler ("好的", "不用了") counts it fully, as the documents index it.
+   */
   analyseQuery(text: string): WeightedAnalysedText {
-    return this.run(text, true) as WeightedAnalysedText;
+    const segmented = this.segment(this.foldSynonyms(normaliseText(text)));
+    const analysed = this.run(segmented, this.termPrior, this.fillerWeight, false);
+    if (analysed.ngrams.length > 0) return analysed;
+    return this.run(segmented, undefined, 1, true);
   }
 
-  private run(text: string, weighted: boolean): AnalysedText | WeightedAnalysedText {
-    const folded = this.foldSynonyms(normaliseText(text));
-    const prior = weighted ? this.termPrior : undefined;
+  private run(segmented: string[], prior: TermPrior | undefined, fillerWeight: number, fillerInNgrams: boolean): WeightedAnalysedText {
     const words: string[] = [];
     const wordWeights: number[] = [];
     const ngrams: string[] = [];
     const ngramWeights: number[] = [];
-    // A run is a stretch of consecutive content words; n-grams never bridge a removed filler word, so
-    // "退保吗犹豫期" does not invent the bigram "保犹".
+    // A run is a stretch of consecutive content words; n-grams never bridge punctuation or filler, so
+    // "退保吗？犹豫期" does not invent the bigram "保犹".
     let run: string[] = [];
     let runWeights: number[] = [];
     const flushRun = () => {
-      this.emitNgrams(run, ngrams, runWeights, weighted ? ngramWeights : undefined);
+      this.emitNgrams(run, ngrams, runWeights, ngramWeights);
       run = [];
       runWeights = [];
     };
-    const segmented = this.segment(folded);
     for (const word of segmented) {
-      if (this.fillerWords.has(word) || !isContent(word)) {
+      if (!isContent(word)) {
         flushRun();
         continue;
       }
-      const weight = prior ? prior(word) : 1;
-      words.push(word);
-      wordWeights.push(weight);
+      const filler = this.fillerWords.has(word);
+      const weight = (prior ? prior(word) : 1) * (filler ? fillerWeight : 1);
+      if (weight > 0) {
+        words.push(word);
+        wordWeights.push(weight);
+      }
+      if (filler && !fillerInNgrams) {
+        flushRun();
+        continue;
+      }
       const before = run.length;
       appendSymbols(word, run);
       for (let i = before; i < run.length; i++) runWeights.push(weight);
     }
     flushRun();
-    // A text made only of filler still needs terms, or "怎么办" would match nothing at all.
-    if (words.length === 0 && ngrams.length === 0) {
-      for (const word of segmented) {
-        if (!isContent(word)) continue;
-        words.push(word);
-        wordWeights.push(1);
-      }
-      const symbols: string[] = [];
-      appendSymbols(folded, symbols);
-      this.emitNgrams(symbols, ngrams, symbols.map(() => 1), weighted ? ngramWeights : undefined);
-    }
-    return weighted ? { words, ngrams, wordWeights, ngramWeights } : { words, ngrams };
+    return { words, ngrams, wordWeights, ngramWeights };
   }
 
   /** An n-gram's prior is the mean of its symbols' word priors, so "买养" sits between "买" and "养老险". */
-  private emitNgrams(symbols: string[], into: string[], symbolWeights: number[], weightsInto: number[] | undefined): void {
+  private emitNgrams(symbols: string[], into: string[], symbolWeights: number[], weightsInto: number[]): void {
     if (symbols.length === 1) {
       // A lone symbol still deserves a term so one-character topics ("税") are searchable.
       into.push(symbols[0]);
-      weightsInto?.push(symbolWeights[0]);
+      weightsInto.push(symbolWeights[0]);
       return;
     }
     for (const n of this.ngramSizes) {
@@ -245,7 +259,7 @@ export class TextAnalyzer {
           weight += symbolWeights[i + j];
         }
         into.push(gram);
-        weightsInto?.push(weight / n);
+        weightsInto.push(weight / n);
       }
     }
   }

@@ -2,7 +2,7 @@ import { FILLER_WORDS, INSURANCE_SYNONYMS, TextAnalyzer, type AnalysedText, type
 import { jiebaBackgroundPrior } from './background-prior';
 import { applyCalibration, type ConfidenceCalibration, type ConfidenceFeatures } from './calibration';
 import { growableInt32, Growable } from './growable';
-import { sequenceMatch } from './sequence-similarity';
+import { SubsequenceMatcher } from './sequence-similarity';
 import { TermChannel, UnitScores, type Bm25Parameters, type ChannelQuery, type TermChannelSnapshot } from './term-channel';
 
 /** One retrievable thing: a sub-intent or FAQ entry with its user phrasings and, optionally, its answer. */
@@ -66,6 +66,9 @@ export const DEFAULT_RANKING_WEIGHTS: Readonly<RankingWeights> = {
   classifier: 1,
 };
 
+/** A filler word in a query counts this much (see FILLER_WORDS); documents index filler at full weight. */
+export const DEFAULT_FILLER_WEIGHT = 0.3;
+
 /** Questions are short and near-uniform in length; answers vary a lot, so they get the full length penalty. */
 export const DEFAULT_BM25: Readonly<{ question: Bm25Parameters; answer: Bm25Parameters }> = {
   question: { k1: 1.2, b: 0.5 },
@@ -73,12 +76,14 @@ export const DEFAULT_BM25: Readonly<{ question: Bm25Parameters; answer: Bm25Para
 };
 
 /**
- * Fitted by cross-validation on a held-out set of real insurance questions (see scripts/retrieval-experiment.ts);
- * re-fit with `fitConfidenceCalibration` on a deployment's own labelled questions when available.
+ * Logistic calibration fitted (scripts/retrieval-experiment.ts reports it) on three labelled Chinese sets pooled with
+ * equal weight: real insurance questions (Baidu Zhidao) and two intent sets used as retrieval (many phrasings per
+ * document). Left-one-set-out ECE is 0.08–0.10. Re-fit with `fitConfidenceCalibration` on a deployment's own
+ * labelled questions, and after changing ranking weights (the features' scale moves with them).
  */
 export const DEFAULT_CALIBRATION: Readonly<ConfidenceCalibration> = {
-  intercept: -3,
-  coefficients: { topScore: 1.5, relativeMargin: 3, questionOverlap: 2, sequenceSimilarity: 0 },
+  intercept: -2.02,
+  coefficients: { topScore: -0.11, relativeMargin: 4.51, questionOverlap: 0.69, sequenceSimilarity: 3.44 },
 };
 
 export interface RetrievalIndexOptions {
@@ -94,6 +99,8 @@ export interface RetrievalIndexOptions {
   termPrior?: TermPrior | null;
   /** Whether n-grams inherit the prior of the words they come from (words always do). */
   priorOnNgrams?: boolean;
+  /** Query-side weight of filler words (0: ignored unless the query is nothing else). */
+  fillerWeight?: number;
   weights?: Partial<RankingWeights>;
   bm25?: Partial<{ question: Bm25Parameters; answer: Bm25Parameters }>;
   calibration?: ConfidenceCalibration;
@@ -107,6 +114,7 @@ export interface RetrievalIndexSnapshot {
   /** 'custom' snapshots must be restored with the same `termPrior` function. */
   termPrior: 'jieba-idf' | 'none' | 'custom';
   priorOnNgrams: boolean;
+  fillerWeight: number;
   weights: RankingWeights;
   bm25: { question: Bm25Parameters; answer: Bm25Parameters };
   calibration: ConfidenceCalibration;
@@ -131,9 +139,10 @@ interface DocumentRecord {
 interface Candidate {
   slot: number;
   score: number;
-  questionScore: number;
   bestQuestionUnit: number;
   questionOverlap: number;
+  /** Positions (in the document's question list) of the questions that shared a term with the query. */
+  matchedQuestions: number[];
   /** Order-aware similarity of the closest question in [0, 1] (0 until re-ranked). */
   sequenceSimilarity: number;
 }
@@ -179,12 +188,16 @@ const REBUILD_SHARE = 0.2;
 const REBUILD_MIN_POSTINGS = 4096;
 /** How many lexical candidates get the (costlier) order-aware re-scoring. */
 const RERANK_DEPTH = 50;
+/** Bound on the questions compared for a candidate none of whose questions shared a term with the query. */
+const MAX_UNMATCHED_QUESTIONS_COMPARED = 32;
 
 /**
- * In-memory retrieval over documents with several questions and an answer. Ranking: max over a document's questions
- * of (BM25 on words + BM25 on character n-grams + n-gram Dice), plus BM25 on the answer, plus an optional classifier
- * probability. Each term lookup reads one posting list from typed arrays, so a query costs time in proportion to the
- * postings of its terms, never a scan over all documents.
+ * In-memory retrieval over documents with several questions and an answer. Ranking, per document:
+ *   max over its questions of (BM25 on words + BM25 on character n-grams + n-gram Dice)
+ *   + a small bonus for further matching questions + BM25 on the answer (words, n-grams) + classifier probability,
+ * then the top 50 re-scored with order-aware similarity (LCS) against each of their questions. Each term lookup
+ * reads one posting list from typed arrays, so a query costs time in proportion to the postings of its terms, never
+ * a scan over all documents.
  */
 export class RetrievalIndex {
   private readonly analyzer: TextAnalyzer;
@@ -196,6 +209,7 @@ export class RetrievalIndex {
   private readonly ngramSizes: number[];
   private readonly termPriorKind: RetrievalIndexSnapshot['termPrior'];
   private readonly priorOnNgrams: boolean;
+  private readonly fillerWeight: number;
 
   private questions: Field;
   private answers: Field;
@@ -207,15 +221,20 @@ export class RetrievalIndex {
   private questionBestUnit = new Int32Array(0);
   private questionBestOverlap = new Float64Array(0);
   private questionSum = new Float64Array(0);
-  private answerScore = new Float64Array(0);
+  private documentScore = new Float64Array(0);
   private slotSeen = new Uint8Array(0);
   private touchedSlots: number[] = [];
+  // The question units each document matched, as linked lists (head per slot, next per unit): the re-ranker reads
+  // only those, so a document with a thousand phrasings costs what its matching ones cost.
+  private matchedQuestionHead = new Int32Array(0);
+  private matchedQuestionNext = new Int32Array(0);
 
   constructor(options: RetrievalIndexOptions = {}) {
     this.synonyms = (options.synonyms ?? INSURANCE_SYNONYMS).map(([variant, canonical]) => [variant, canonical]);
     this.fillerWords = options.fillerWords ? [...options.fillerWords] : [...FILLER_WORDS];
     this.ngramSizes = options.ngramSizes ? [...options.ngramSizes] : [2, 3];
     this.priorOnNgrams = options.priorOnNgrams ?? true;
+    this.fillerWeight = options.fillerWeight ?? DEFAULT_FILLER_WEIGHT;
     let termPrior: TermPrior | undefined;
     if (options.termPrior === null) this.termPriorKind = 'none';
     else if (options.termPrior) {
@@ -232,6 +251,7 @@ export class RetrievalIndex {
       synonyms: this.synonyms,
       fillerWords: new Set(this.fillerWords),
       ngramSizes: this.ngramSizes,
+      fillerWeight: this.fillerWeight,
     });
     this.weights = { ...DEFAULT_RANKING_WEIGHTS, ...options.weights };
     this.bm25 = { question: options.bm25?.question ?? DEFAULT_BM25.question, answer: options.bm25?.answer ?? DEFAULT_BM25.answer };
@@ -248,7 +268,7 @@ export class RetrievalIndex {
     return this.records.has(id);
   }
 
-  get(id: string): RetrievalDocument | undefined {
+  get(id: string): Readonly<RetrievalDocument> | undefined {
     return this.records.get(id)?.document;
   }
 
@@ -363,52 +383,69 @@ export class RetrievalIndex {
   }
 
   /**
-   * Lexical retrieval over the inverted indexes, then the best `RERANK_DEPTH` candidates re-scored with order-aware
-   * phrasing similarity against each of their questions (too costly to run on every document, cheap on fifty).
+   * Lexical retrieval over the inverted indexes, then the best `RERANK_DEPTH` documents re-scored with order-aware
+   * phrasing similarity against each of their questions (too costly for every document, cheap for fifty).
    */
   private rank(query: string, k: number, options: RetrievalSearchOptions): Candidate[] {
-    const candidates = this.collectCandidates(this.analyzer.analyseQuery(query), options.classifierScores);
-    if (candidates.length === 0) return [];
-    const idOf = (slot: number) => this.slotRecords[slot]?.document.id ?? '';
     const w = this.weights;
-    if (w.questionSequence === 0 && w.querySequence === 0) return selectTop(candidates, k, idOf);
-    const shortlist = selectTop(candidates, Math.max(k, RERANK_DEPTH), idOf);
-    const querySurface = this.analyzer.surface(query);
+    const sequenceWeight = w.questionSequence + w.querySequence;
+    this.scoreDocuments(this.analyzer.analyseQuery(query), options.classifierScores);
+    const shortlist = this.takeTopCandidates(sequenceWeight > 0 ? Math.max(k, RERANK_DEPTH) : k);
+    if (shortlist.length === 0 || sequenceWeight === 0) return shortlist;
+    const matcher = new SubsequenceMatcher(this.analyzer.surface(query));
     for (const candidate of shortlist) {
       const record = this.slotRecords[candidate.slot] as DocumentRecord;
-      let bestSequence = 0;
+      let bestSimilarity = 0;
       let bestQuestion = -1;
-      record.questionSurfaces.forEach((surface, i) => {
-        const match = sequenceMatch(querySurface, surface);
+      // Questions that shared no term are compared only when none did (a document found by its answer alone).
+      const positions =
+        candidate.matchedQuestions.length > 0
+          ? candidate.matchedQuestions
+          : record.questionSurfaces.slice(0, MAX_UNMATCHED_QUESTIONS_COMPARED).map((_, i) => i);
+      for (const i of positions) {
+        const match = matcher.match(record.questionSurfaces[i]);
         const similarity = w.questionSequence * match.questionCoverage + w.querySequence * match.queryCoverage;
-        if (similarity > bestSequence) {
-          bestSequence = similarity;
+        // Ties go to the earlier question, whatever order the matches were collected in.
+        if (similarity > bestSimilarity || (similarity === bestSimilarity && similarity > 0 && i < bestQuestion)) {
+          bestSimilarity = similarity;
           bestQuestion = i;
         }
-      });
-      candidate.score += bestSequence;
-      candidate.sequenceSimilarity = bestSequence / (w.questionSequence + w.querySequence);
-      // The question that best keeps the query's wording is the one to show, unless lexical evidence found none.
+      }
+      candidate.score += bestSimilarity;
+      candidate.sequenceSimilarity = bestSimilarity / sequenceWeight;
+      // The question that keeps most of the query's wording is the one to show.
       if (bestQuestion >= 0) candidate.bestQuestionUnit = record.questionUnits[bestQuestion];
     }
-    return selectTop(shortlist, k, idOf);
+    shortlist.sort((a, b) => compareCandidates(a.score, this.idOfSlot(a.slot), b.score, this.idOfSlot(b.slot)));
+    return shortlist.slice(0, k);
   }
 
-  private collectCandidates(analysed: WeightedAnalysedText, classifierScores: ReadonlyMap<string, number> | undefined): Candidate[] {
+  private idOfSlot(slot: number): string {
+    return this.slotRecords[slot]?.document.id ?? '';
+  }
+
+  /** Fills the per-slot accumulators and `touchedSlots` with every document that matched at least one term. */
+  private scoreDocuments(analysed: WeightedAnalysedText, classifierScores: ReadonlyMap<string, number> | undefined): void {
     const w = this.weights;
     this.ensureSlotCapacity(this.slotRecords.length);
 
-    // Questions: per question unit, words + n-grams, then Dice from the n-gram overlap count.
+    // Questions: per question unit, words + n-grams + n-gram Dice; a document keeps its best question.
     const ngramPriors = this.priorOnNgrams ? analysed.ngramWeights : undefined;
     const questionNgramQuery = this.questions.ngrams.prepareQuery(analysed.ngrams, ngramPriors);
     const questionWordQuery = this.questions.words.prepareQuery(analysed.words, analysed.wordWeights);
     this.scoreField(this.questions, questionWordQuery, questionNgramQuery, w.questionWords, w.questionNgrams);
     const questionScores = this.questions.scores;
-    const queryNgrams = questionNgramQuery.distinctTerms;
+    const queryNgramMass = questionNgramQuery.priorMass;
+    const owner = this.questions.owner.data;
+    if (this.matchedQuestionNext.length < this.questions.owner.length) {
+      this.matchedQuestionNext = new Int32Array(Math.max(this.questions.owner.length, this.matchedQuestionNext.length * 2));
+    }
     for (let i = 0; i < questionScores.touchedCount; i++) {
       const unit = questionScores.touched[i];
-      const slot = this.questions.owner.data[unit];
-      const overlap = dice(questionScores.matchedNgrams[unit], queryNgrams, this.questions.ngrams.distinctTermsOf(unit));
+      const slot = owner[unit];
+      this.matchedQuestionNext[unit] = this.matchedQuestionHead[slot];
+      this.matchedQuestionHead[slot] = unit;
+      const overlap = dice(questionScores.matchedNgrams[unit], queryNgramMass, this.questions.ngrams.distinctTermsOf(unit));
       const unitScore = questionScores.scores[unit] + w.questionOverlap * overlap;
       this.touchSlot(slot);
       this.questionSum[slot] += unitScore;
@@ -429,46 +466,73 @@ export class RetrievalIndex {
       w.answerNgrams,
     );
     const answerScores = this.answers.scores;
+    const answerOwner = this.answers.owner.data;
     for (let i = 0; i < answerScores.touchedCount; i++) {
       const unit = answerScores.touched[i];
-      const slot = this.answers.owner.data[unit];
+      const slot = answerOwner[unit];
       this.touchSlot(slot);
-      this.answerScore[slot] += answerScores.scores[unit];
+      this.documentScore[slot] += answerScores.scores[unit];
     }
     answerScores.reset();
 
-    const classifierBySlot = new Map<number, number>();
     if (classifierScores && w.classifier !== 0) {
       for (const [id, probability] of classifierScores) {
         const record = this.records.get(id);
-        if (!record) continue;
-        classifierBySlot.set(record.slot, probability);
+        if (!record || !Number.isFinite(probability)) continue;
         this.touchSlot(record.slot);
+        this.documentScore[record.slot] += w.classifier * probability;
       }
     }
 
-    const candidates: Candidate[] = [];
     for (const slot of this.touchedSlots) {
       const best = this.questionBest[slot];
-      // Several matching phrasings are extra evidence, but with diminishing, bounded weight.
-      const others = this.questionSum[slot] - best;
-      const spread = w.otherQuestions * Math.log1p(others);
-      candidates.push({
+      // Several matching phrasings are extra evidence, but with diminishing weight.
+      this.documentScore[slot] += best + w.otherQuestions * Math.log1p(this.questionSum[slot] - best);
+    }
+  }
+
+  /** The best `depth` touched documents as candidates (a bounded heap, no full sort), then clears the accumulators. */
+  private takeTopCandidates(depth: number): Candidate[] {
+    const scores = this.documentScore;
+    // Min-heap on (score, then reverse id) so the root is the weakest kept document.
+    const heap: number[] = [];
+    const weaker = (a: number, b: number) => compareCandidates(scores[a], this.idOfSlot(a), scores[b], this.idOfSlot(b)) > 0;
+    for (const slot of this.touchedSlots) {
+      if (heap.length < depth) {
+        heap.push(slot);
+        siftUp(heap, heap.length - 1, weaker);
+      } else if (depth > 0 && weaker(heap[0], slot)) {
+        heap[0] = slot;
+        siftDown(heap, 0, weaker);
+      }
+    }
+    const candidates = heap.map((slot): Candidate => {
+      const record = this.slotRecords[slot] as DocumentRecord;
+      const matchedQuestions: number[] = [];
+      // A document's question units are consecutive, so a unit's position in its list is an offset from the first.
+      for (let unit = this.matchedQuestionHead[slot]; unit >= 0; unit = this.matchedQuestionNext[unit]) {
+        matchedQuestions.push(unit - record.questionUnits[0]);
+      }
+      return {
         slot,
-        score: best + spread + this.answerScore[slot] + w.classifier * (classifierBySlot.get(slot) ?? 0),
-        questionScore: best,
+        score: scores[slot],
         bestQuestionUnit: this.questionBestUnit[slot],
         questionOverlap: this.questionBestOverlap[slot],
+        matchedQuestions,
         sequenceSimilarity: 0,
-      });
+      };
+    });
+    for (const slot of this.touchedSlots) {
+      this.matchedQuestionHead[slot] = -1;
+      this.documentScore[slot] = 0;
       this.questionBest[slot] = 0;
       this.questionBestUnit[slot] = -1;
       this.questionBestOverlap[slot] = 0;
       this.questionSum[slot] = 0;
-      this.answerScore[slot] = 0;
       this.slotSeen[slot] = 0;
     }
     this.touchedSlots = [];
+    candidates.sort((a, b) => compareCandidates(a.score, this.idOfSlot(a.slot), b.score, this.idOfSlot(b.slot)));
     return candidates;
   }
 
@@ -492,17 +556,20 @@ export class RetrievalIndex {
     this.questionBestUnit = new Int32Array(capacity).fill(-1);
     this.questionBestOverlap = new Float64Array(capacity);
     this.questionSum = new Float64Array(capacity);
-    this.answerScore = new Float64Array(capacity);
+    this.documentScore = new Float64Array(capacity);
     this.slotSeen = new Uint8Array(capacity);
+    this.matchedQuestionHead = new Int32Array(capacity).fill(-1);
   }
 
   private toHits(top: Candidate[], ranked: Candidate[], classifierScores: ReadonlyMap<string, number> | undefined): RetrievalHit[] {
     const features = featuresOf(ranked);
     let topConfidence = applyCalibration(this.calibration, features);
-    const topRecord = this.slotRecords[top[0].slot];
-    const classifierTop = topRecord ? classifierScores?.get(topRecord.document.id) : undefined;
-    // Until a joint calibration exists, a classifier's opinion moves confidence half-way towards its probability.
-    if (classifierTop !== undefined) topConfidence = (topConfidence + classifierTop) / 2;
+    // Until a joint calibration exists, a classifier's opinion moves confidence half-way towards its probability
+    // (an id missing from its top-k counts as 0: the classifier did not back it).
+    if (classifierScores && classifierScores.size > 0) {
+      const classifierTop = classifierScores.get(this.idOfSlot(top[0].slot)) ?? 0;
+      topConfidence = (topConfidence + Math.min(1, Math.max(0, classifierTop))) / 2;
+    }
     const restScore = top.slice(1).reduce((sum, c) => sum + Math.max(c.score, 0), 0);
     return top.map((candidate, rank) => {
       const record = this.slotRecords[candidate.slot] as DocumentRecord;
@@ -522,6 +589,7 @@ export class RetrievalIndex {
     });
   }
 
+  /** A plain-JSON snapshot (compacts first, so the numbering it records is dense); `JSON.stringify(index)` works. */
   toJSON(): RetrievalIndexSnapshot {
     this.compact();
     const liveRecords = this.slotRecords as DocumentRecord[];
@@ -534,6 +602,7 @@ export class RetrievalIndex {
       ngramSizes: this.ngramSizes,
       termPrior: this.termPriorKind,
       priorOnNgrams: this.priorOnNgrams,
+      fillerWeight: this.fillerWeight,
       weights: { ...this.weights },
       bm25: { question: { ...this.bm25.question }, answer: { ...this.bm25.answer } },
       calibration: this.calibration,
@@ -555,6 +624,7 @@ export class RetrievalIndex {
       segment: options.segment,
       termPrior,
       priorOnNgrams: snapshot.priorOnNgrams,
+      fillerWeight: snapshot.fillerWeight,
       synonyms: snapshot.synonyms,
       fillerWords: snapshot.fillerWords,
       ngramSizes: snapshot.ngramSizes,
@@ -595,21 +665,32 @@ function featuresOf(ranked: Candidate[]): ConfidenceFeatures {
   return { topScore, relativeMargin, questionOverlap: top.questionOverlap, sequenceSimilarity: top.sequenceSimilarity };
 }
 
-/** Top-k by score without sorting every candidate; ties broken by id so results are deterministic. */
-function selectTop(candidates: Candidate[], k: number, idOf: (slot: number) => string): Candidate[] {
-  const better = (a: Candidate, b: Candidate) => (a.score !== b.score ? a.score > b.score : idOf(a.slot) < idOf(b.slot));
-  const top: Candidate[] = [];
-  for (const candidate of candidates) {
-    if (top.length === k && !better(candidate, top[k - 1])) continue;
-    let position = Math.min(top.length, k - 1);
-    if (top.length < k) top.push(candidate);
-    while (position > 0 && better(candidate, top[position - 1])) {
-      top[position] = top[position - 1];
-      position--;
-    }
-    top[position] = candidate;
+/** Orders by score (higher first), then id, so equal scores rank the same way in every index. */
+function compareCandidates(scoreA: number, idA: string, scoreB: number, idB: string): number {
+  if (scoreA !== scoreB) return scoreB - scoreA;
+  return idA < idB ? -1 : idA > idB ? 1 : 0;
+}
+
+function siftUp(heap: number[], index: number, weaker: (a: number, b: number) => boolean): void {
+  while (index > 0) {
+    const parent = (index - 1) >> 1;
+    if (!weaker(heap[index], heap[parent])) return;
+    [heap[index], heap[parent]] = [heap[parent], heap[index]];
+    index = parent;
   }
-  return top;
+}
+
+function siftDown(heap: number[], index: number, weaker: (a: number, b: number) => boolean): void {
+  for (;;) {
+    const left = 2 * index + 1;
+    const right = left + 1;
+    let weakest = index;
+    if (left < heap.length && weaker(heap[left], heap[weakest])) weakest = left;
+    if (right < heap.length && weaker(heap[right], heap[weakest])) weakest = right;
+    if (weakest === index) return;
+    [heap[index], heap[weakest]] = [heap[weakest], heap[index]];
+    index = weakest;
+  }
 }
 
 let sharedSegmenter: WordSegmenter | undefined;

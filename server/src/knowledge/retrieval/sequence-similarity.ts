@@ -8,41 +8,67 @@ const WORD_BITS = 30; // bits per chunk: sums of two chunks plus a carry stay ex
 const WORD_MASK = (1 << WORD_BITS) - 1;
 
 /**
- * LCS length by the bit-parallel algorithm of Hyyrö (2004): O(|text| × ⌈|pattern| / 30⌉) additions, so a 200-character
- * query against a 30-character question is ~200 steps instead of a 6,000-cell table.
+ * LCS lengths against one fixed string, by the bit-parallel algorithm of Hyyrö (2004): the fixed string's match masks
+ * are built once, then each comparison costs O(|other| × ⌈|fixed| / 30⌉) additions. A search fixes the query and
+ * compares it with dozens of short questions, so ~20 steps each instead of a query × question table.
  */
-export function longestCommonSubsequence(text: string, pattern: string): number {
-  const m = pattern.length;
-  if (m === 0 || text.length === 0) return 0;
-  const chunks = Math.ceil(m / WORD_BITS);
-  // Match masks: bit i of the mask of c is set when pattern[i] === c.
-  const masks = new Map<number, Int32Array>();
-  for (let i = 0; i < m; i++) {
-    const code = pattern.charCodeAt(i);
-    let mask = masks.get(code);
-    if (!mask) masks.set(code, (mask = new Int32Array(chunks)));
-    mask[(i / WORD_BITS) | 0] |= 1 << i % WORD_BITS;
-  }
-  const v = new Int32Array(chunks).fill(WORD_MASK);
-  const lastChunkBits = m - (chunks - 1) * WORD_BITS;
-  v[chunks - 1] = lastChunkBits === WORD_BITS ? WORD_MASK : (1 << lastChunkBits) - 1;
-  for (let t = 0; t < text.length; t++) {
-    const mask = masks.get(text.charCodeAt(t));
-    if (!mask) continue;
-    // V' = (V + (V & M)) | (V & ~M), with the addition carried across chunks.
-    let carry = 0;
-    for (let c = 0; c < chunks; c++) {
-      const vc = v[c];
-      const matched = vc & mask[c];
-      const sum = vc + matched + carry;
-      carry = sum > WORD_MASK ? 1 : 0;
-      v[c] = ((sum & WORD_MASK) | (vc & ~mask[c])) & WORD_MASK;
+export class SubsequenceMatcher {
+  private readonly masks = new Map<number, Int32Array>();
+  private readonly chunks: number;
+  private readonly lastChunkMask: number;
+  private readonly state: Int32Array;
+
+  constructor(readonly fixed: string) {
+    const m = fixed.length;
+    this.chunks = Math.max(1, Math.ceil(m / WORD_BITS));
+    for (let i = 0; i < m; i++) {
+      const code = fixed.charCodeAt(i);
+      let mask = this.masks.get(code);
+      if (!mask) this.masks.set(code, (mask = new Int32Array(this.chunks)));
+      mask[(i / WORD_BITS) | 0] |= 1 << i % WORD_BITS;
     }
-    v[chunks - 1] &= lastChunkBits === WORD_BITS ? WORD_MASK : (1 << lastChunkBits) - 1;
+    const lastChunkBits = m - (this.chunks - 1) * WORD_BITS;
+    this.lastChunkMask = lastChunkBits >= WORD_BITS ? WORD_MASK : (1 << lastChunkBits) - 1;
+    this.state = new Int32Array(this.chunks);
   }
-  let ones = 0;
-  for (let c = 0; c < chunks; c++) ones += popcount(v[c]);
-  return m - ones;
+
+  /** Length of the longest common subsequence of the fixed string and `other`. */
+  longestCommonSubsequence(other: string): number {
+    const m = this.fixed.length;
+    if (m === 0 || other.length === 0) return 0;
+    const chunks = this.chunks;
+    const v = this.state;
+    v.fill(WORD_MASK);
+    v[chunks - 1] = this.lastChunkMask;
+    for (let t = 0; t < other.length; t++) {
+      const mask = this.masks.get(other.charCodeAt(t));
+      if (!mask) continue;
+      // V' = (V + (V & M)) | (V & ~M), the addition carried across chunks (bits set = pattern positions unmatched).
+      let carry = 0;
+      for (let c = 0; c < chunks; c++) {
+        const vc = v[c];
+        const sum = vc + (vc & mask[c]) + carry;
+        carry = sum > WORD_MASK ? 1 : 0;
+        v[c] = ((sum & WORD_MASK) | (vc & ~mask[c])) & WORD_MASK;
+      }
+      v[chunks - 1] &= this.lastChunkMask;
+    }
+    let unmatched = 0;
+    for (let c = 0; c < chunks; c++) unmatched += popcount(v[c]);
+    return m - unmatched;
+  }
+
+  /** Share of `question`, and of the fixed query, that their common subsequence covers. */
+  match(question: string): SequenceMatch {
+    if (!this.fixed || !question) return { questionCoverage: 0, queryCoverage: 0 };
+    const common = this.longestCommonSubsequence(question);
+    return { questionCoverage: common / question.length, queryCoverage: common / this.fixed.length };
+  }
+}
+
+/** One-off LCS length (builds a matcher; reuse a SubsequenceMatcher when one side is fixed). */
+export function longestCommonSubsequence(a: string, b: string): number {
+  return new SubsequenceMatcher(a).longestCommonSubsequence(b);
 }
 
 function popcount(x: number): number {
@@ -55,10 +81,4 @@ function popcount(x: number): number {
 export interface SequenceMatch {
   questionCoverage: number;
   queryCoverage: number;
-}
-
-export function sequenceMatch(querySurface: string, questionSurface: string): SequenceMatch {
-  if (!querySurface || !questionSurface) return { questionCoverage: 0, queryCoverage: 0 };
-  const common = longestCommonSubsequence(querySurface, questionSurface);
-  return { questionCoverage: common / questionSurface.length, queryCoverage: common / querySurface.length };
 }

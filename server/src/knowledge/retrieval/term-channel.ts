@@ -11,9 +11,12 @@ export interface ChannelQuery {
   termIds: Int32Array;
   /** IDF × the term's prior: the weight used for ranking. */
   idfs: Float64Array;
+  /** Each known term's prior alone (for prior-weighted overlap counts). */
+  priors: Float64Array;
   /** Sum of IDF over every distinct query term, unknown ones included: a unit matching all of them scores ≈ 1. */
   idfMass: number;
-  distinctTerms: number;
+  /** Sum of priors over every distinct query term: the query's side of a weighted Dice. */
+  priorMass: number;
 }
 
 /**
@@ -78,6 +81,7 @@ export class TermChannel {
   private readonly vocabulary = new Map<string, number>();
   private readonly terms: string[] = [];
   private readonly documentFrequency: Growable<Int32Array> = growableInt32(1024);
+  private readonly scratchCounts: Growable<Int32Array> = growableInt32(1024);
 
   private unitStart: Growable<Int32Array> = growableInt32(1024);
   private unitDistinctTerms: Growable<Int32Array> = growableInt32(1024);
@@ -122,7 +126,8 @@ export class TermChannel {
   }
 
   addUnit(termList: readonly string[]): number {
-    const frequencies = new Map<number, number>();
+    // Count term frequencies in a reusable scratch table indexed by term id: no per-unit Map on the build path.
+    const distinctIds: number[] = [];
     for (const term of termList) {
       let id = this.vocabulary.get(term);
       if (id === undefined) {
@@ -130,19 +135,26 @@ export class TermChannel {
         this.vocabulary.set(term, id);
         this.terms.push(term);
         this.documentFrequency.put(id, 0);
+        this.scratchCounts.put(id, 0);
       }
-      frequencies.set(id, (frequencies.get(id) ?? 0) + 1);
+      if (this.scratchCounts.data[id]++ === 0) distinctIds.push(id);
     }
-    return this.appendUnit(frequencies, termList.length);
+    const frequencies = distinctIds.map((id) => {
+      const frequency = this.scratchCounts.data[id];
+      this.scratchCounts.data[id] = 0;
+      return frequency;
+    });
+    return this.appendUnit(distinctIds, frequencies, termList.length);
   }
 
-  private appendUnit(frequencies: Map<number, number>, length: number): number {
+  private appendUnit(termIds: readonly number[], frequencies: readonly number[], length: number): number {
     const unit = this.unitStart.push(this.unitTermIds.length);
-    this.unitDistinctTerms.push(frequencies.size);
+    this.unitDistinctTerms.push(termIds.length);
     this.unitLength.push(length);
     this.unitAlive.push(1);
-    for (const [termId, frequency] of frequencies) {
-      const capped = Math.min(frequency, 0xffff);
+    for (let i = 0; i < termIds.length; i++) {
+      const termId = termIds[i];
+      const capped = Math.min(frequencies[i], 0xffff);
       this.unitTermIds.push(termId);
       this.unitTermFrequencies.push(capped);
       this.documentFrequency.data[termId]++;
@@ -258,18 +270,28 @@ export class TermChannel {
     termList.forEach((term, i) => priorOf.set(term, Math.max(priorOf.get(term) ?? 0, priors ? priors[i] : 1)));
     const ids: number[] = [];
     const idfs: number[] = [];
+    const knownPriors: number[] = [];
     let idfMass = 0;
+    let priorMass = 0;
     for (const [term, prior] of priorOf) {
       const id = this.vocabulary.get(term);
       const df = id === undefined ? 0 : this.documentFrequency.data[id];
       const idf = this.idf(df) * prior;
       idfMass += idf;
+      priorMass += prior;
       if (id !== undefined && df > 0) {
         ids.push(id);
         idfs.push(idf);
+        knownPriors.push(prior);
       }
     }
-    return { termIds: Int32Array.from(ids), idfs: Float64Array.from(idfs), idfMass, distinctTerms: priorOf.size };
+    return {
+      termIds: Int32Array.from(ids),
+      idfs: Float64Array.from(idfs),
+      priors: Float64Array.from(knownPriors),
+      idfMass,
+      priorMass,
+    };
   }
 
   /** Lucene's BM25 IDF: always positive, so a term in most units still counts a little. */
@@ -279,8 +301,8 @@ export class TermChannel {
   }
 
   /**
-   * Adds weight × BM25 / idfMass for every live unit containing a query term; with `countMatches`, also 1 per matched
-   * distinct term (for the Dice overlap).
+   * Adds weight × BM25 / idfMass for every live unit containing a query term; with `countMatches`, also each matched
+   * distinct term's prior (for the weighted Dice overlap).
    */
   scoreInto(query: ChannelQuery, into: UnitScores, weight: number, countMatches: boolean): void {
     if (query.termIds.length === 0 || query.idfMass === 0) return;
@@ -294,10 +316,10 @@ export class TermChannel {
     const scale = weight / query.idfMass;
     const scores = into.scores;
     const matched = into.matchedNgrams;
-    const matchIncrement = countMatches ? 1 : 0;
     for (let q = 0; q < query.termIds.length; q++) {
       const termId = query.termIds[q];
       const termWeight = query.idfs[q] * (k1 + 1) * scale;
+      const matchIncrement = countMatches ? query.priors[q] : 0;
       if (termId < this.frozenTermCount) {
         const units = this.frozenUnits;
         const frequencies = this.frozenFrequencies;
@@ -352,20 +374,17 @@ export class TermChannel {
       channel.vocabulary.set(term, channel.terms.length);
       channel.terms.push(term);
       channel.documentFrequency.push(0);
+      channel.scratchCounts.push(0);
     }
     channel.beginBulkLoad();
     const termIds = new Int32Array(fromBase64(snapshot.termIds));
     const frequencies = new Uint16Array(fromBase64(snapshot.termFrequencies));
     let cursor = 0;
     for (const distinct of snapshot.unitTermCounts) {
-      const unitTerms = new Map<number, number>();
-      let length = 0;
-      for (let i = cursor; i < cursor + distinct; i++) {
-        unitTerms.set(termIds[i], frequencies[i]);
-        length += frequencies[i];
-      }
+      const unitTermIds = Array.from(termIds.subarray(cursor, cursor + distinct));
+      const unitFrequencies = Array.from(frequencies.subarray(cursor, cursor + distinct));
       cursor += distinct;
-      channel.appendUnit(unitTerms, length);
+      channel.appendUnit(unitTermIds, unitFrequencies, unitFrequencies.reduce((sum, f) => sum + f, 0));
     }
     channel.rebuild();
     return channel;

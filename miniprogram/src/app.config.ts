@@ -1,0 +1,35 @@
+export default defineAppConfig({
+  pages: [
+    'pages/chat/index',
+    'pages/products/index',
+    'pages/me/index',
+    'pages/products/detail',
+    'pages/quote/index',
+    'pages/pay/index',
+    'pages/policies/index',
+    'pages/policies/detail',
+    'pages/claims/index',
+    'pages/claims/new',
+    'pages/claims/detail',
+    'pages/tickets/index',
+    'pages/tickets/detail',
+  ],
+  window: {
+    backgroundTextStyle: 'light',
+    navigationBarBackgroundColor: '#1677ff',
+    navigationBarTitleText: '安心保',
+    navigationBarTextStyle: 'white',
+    backgroundColor: '#f5f6f8',
+  },
+  tabBar: {
+    color: '#666666',
+    selectedColor: '#1677ff',
+    backgroundColor: '#ffffff',
+    borderStyle: 'black',
+    list: [
+      { pagePath: 'pages/chat/index', text: '客服', iconPath: 'assets/tab/chat.png', selectedIconPath: 'assets/tab/chat-active.png' },
+      { pagePath: 'pages/products/index', text: '保险', iconPath: 'assets/tab/shield.png', selectedIconPath: 'assets/tab/shield-active.png' },
+      { pagePath: 'pages/me/index', text: '我的', iconPath: 'assets/tab/me.png', selectedIconPath: 'assets/tab/me-active.png' },
+    ],
+  },
+});

@@ -1,0 +1,145 @@
+import { Image, Input, ScrollView, Text, View } from '@tarojs/components';
+import Taro, { useDidHide, useDidShow } from '@tarojs/taro';
+import { useEffect, useState } from 'react';
+import { LoginGate } from '../../components/LoginGate';
+import { ErrorState, Loading } from '../../components/StatusView';
+import { chat } from '../../services/app';
+import type { ChatItem } from '../../services/chat';
+import { formatClock } from '../../services/format';
+import { openPage } from '../../services/platform';
+import { useStore } from '../../services/store';
+import type { ConversationState } from '../../services/types';
+import './index.css';
+
+const STATE_TEXT: Record<ConversationState, string> = {
+  bot: '智能客服 7×24 小时在线',
+  waiting_agent: '正在为您转接人工客服，请稍候…',
+  human: '人工客服已接入',
+};
+
+const QUICK_QUESTIONS = ['怎么报案', '理赔需要什么材料', '怎么退保', '转人工'];
+
+function Message({ item }: { item: ChatItem }) {
+  const mine = item.author === 'user';
+  return (
+    <View className={`msg ${mine ? 'msg--mine' : 'msg--theirs'} msg--${item.author}`}>
+      {!mine && <Text className='msg__who'>{item.author === 'agent' ? '人工客服' : '智能客服'}</Text>}
+      <View className='msg__bubble'>
+        {item.imageUrl && (
+          <Image
+            className='msg__image'
+            src={item.imageUrl}
+            mode='widthFix'
+            onClick={() => void Taro.previewImage({ urls: [item.imageUrl!], current: item.imageUrl! })}
+          />
+        )}
+        {item.text !== '' && <Text className='msg__text' userSelect>{item.text}</Text>}
+        {item.choices && item.choices.length > 0 && (
+          <View className='msg__choices'>
+            {item.choices.map((choice) => (
+              <View key={choice.number} className='choice-chip' onClick={() => void chat.choose(choice.number)}>
+                <Text className='choice-chip__number'>{choice.number}</Text>
+                <Text className='choice-chip__label'>{choice.label}</Text>
+              </View>
+            ))}
+          </View>
+        )}
+        {item.links && item.links.length > 0 && (
+          <View className='msg__links'>
+            {item.links.map((link) => (
+              <View key={link.page} className='link-btn' onClick={() => openPage(link.page)}>
+                <Text>{link.title}</Text>
+              </View>
+            ))}
+          </View>
+        )}
+      </View>
+      <View className='msg__meta'>
+        {item.localStatus === 'sending' && <Text className='muted small'>发送中…</Text>}
+        {item.localStatus === 'failed' && (
+          <View className='msg__retry' onClick={() => void chat.retry(item.clientMessageId!)}>
+            <Text>发送失败，点击重发</Text>
+          </View>
+        )}
+        {!item.localStatus && <Text className='muted small'>{formatClock(item.createdAt)}</Text>}
+      </View>
+    </View>
+  );
+}
+
+function Conversation() {
+  const messages = useStore(chat.store, (s) => s.messages);
+  const state = useStore(chat.store, (s) => s.state);
+  const loaded = useStore(chat.store, (s) => s.loaded);
+  const loadError = useStore(chat.store, (s) => s.loadError);
+  const offline = useStore(chat.store, (s) => s.offline);
+  const [draft, setDraft] = useState('');
+
+  useEffect(() => {
+    if (!chat.store.get().loaded) chat.load().catch(() => undefined);
+    chat.start();
+    return () => chat.stop();
+  }, []);
+  useDidShow(() => chat.start());
+  useDidHide(() => chat.stop());
+
+  const send = (text: string) => {
+    if (!text.trim()) return;
+    setDraft('');
+    void chat.send(text);
+  };
+
+  const lastId = messages.length ? `m${messages.length - 1}` : '';
+  return (
+    <View className='chat' style={{ height: process.env.TARO_ENV === 'h5' ? '100%' : '100vh' }}>
+      <View className={`chat__status chat__status--${state}`}>
+        <Text className='chat__status-text'>{offline ? '网络不稳定，正在重新连接…' : STATE_TEXT[state]}</Text>
+      </View>
+      <ScrollView className='chat__list' scrollY scrollIntoView={lastId} scrollWithAnimation>
+        {!loaded && !loadError && <Loading />}
+        {loadError && !loaded && <ErrorState message={loadError} onRetry={() => void chat.load().catch(() => undefined)} />}
+        {loaded && messages.length === 0 && (
+          <View className='chat__welcome'>
+            <Text className='chat__welcome-title'>您好，我是安心保智能客服</Text>
+            <Text className='muted'>可以问我投保、理赔、保单、退保等问题，也可以随时转人工。</Text>
+            <View className='chips'>
+              {QUICK_QUESTIONS.map((q) => (
+                <View key={q} className='chip' onClick={() => send(q)}>
+                  <Text>{q}</Text>
+                </View>
+              ))}
+            </View>
+          </View>
+        )}
+        {messages.map((item, i) => (
+          <View key={item.id} id={`m${i}`}>
+            <Message item={item} />
+          </View>
+        ))}
+        <View className='chat__spacer' />
+      </ScrollView>
+      <View className='chat__bar'>
+        <Input
+          className='chat__input'
+          value={draft}
+          placeholder='请输入您的问题'
+          confirmType='send'
+          maxlength={500}
+          onInput={(e) => setDraft(e.detail.value)}
+          onConfirm={(e) => send(e.detail.value)}
+        />
+        <View className={`chat__send ${draft.trim() ? '' : 'chat__send--idle'}`} onClick={() => send(draft)}>
+          <Text>发送</Text>
+        </View>
+      </View>
+    </View>
+  );
+}
+
+export default function ChatPage() {
+  return (
+    <LoginGate>
+      <Conversation />
+    </LoginGate>
+  );
+}

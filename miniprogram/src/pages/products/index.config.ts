@@ -1,0 +1,1 @@
+export default definePageConfig({ navigationBarTitleText: '保险产品', enablePullDownRefresh: true });

@@ -1,0 +1,295 @@
+import { NUMERAL_CHARACTERS, parseChineseNumber } from './chinese-numbers';
+
+/**
+ * Entities for slot filling and ticket prefill. Pure functions: same text and `now` → same entities.
+ *
+ * Formats we define:
+ * - policy number: "P" + 12–18 digits (P202403150001234), or after 保单号 any 1–4 letters + 8–20 digits;
+ * - ID card: 18 characters, valid birth date, valid GB 11643 checksum (an invalid checksum is not an ID);
+ * - mobile: 1[3-9] + 9 digits, optionally +86 and 3-4-4 spacing;
+ * - bank card: 16–19 digits passing the Luhn check, optionally in groups of four;
+ * - amount in yuan: ¥/￥ prefix or 元/块 suffix, or a magnitude (万, 千, 百, 亿) — bare "3500" is not an amount;
+ * - date (YYYY-MM-DD, in `now`'s local calendar): 今天 昨天 前天 大前天 明天 后天, 上周五 / 这周三 / 下周一,
+ *   3月5日, 2026年3月5日, 2026-03-05, 3天前, 3天后;
+ * - product: from a list of products with aliases (default: the six product lines);
+ * - relation: self / spouse / child / parent;
+ * - licence plate: province + letter + 5 (or 6 for new-energy) letters/digits, normalised without separators.
+ */
+export type EntityType = 'policy_number' | 'id_card' | 'phone' | 'bank_card' | 'amount' | 'date' | 'product' | 'relation' | 'licence_plate';
+
+export interface Entity {
+  type: EntityType;
+  /** Normalised value: digits, upper-case ids, yuan as a number, ISO date, product id or relation. */
+  value: string | number;
+  /** The text as written. */
+  text: string;
+  start: number;
+  end: number;
+}
+
+export interface ProductDefinition {
+  id: string;
+  name: string;
+  aliases: string[];
+}
+
+export const DEFAULT_PRODUCTS: ProductDefinition[] = [
+  { id: 'critical-illness', name: '重疾险', aliases: ['重疾险', '重大疾病保险', '重大疾病险', '重疾保险', '大病险', '重疾'] },
+  { id: 'medical', name: '医疗险', aliases: ['医疗险', '百万医疗险', '百万医疗', '医疗保险', '住院医疗险'] },
+  { id: 'accident', name: '意外险', aliases: ['意外险', '意外伤害保险', '意外保险', '综合意外险'] },
+  { id: 'travel', name: '旅行险', aliases: ['旅行险', '境外旅行险', '旅游险', '旅行保险', '旅游保险'] },
+  { id: 'children', name: '少儿险', aliases: ['少儿险', '少儿保险', '儿童险', '儿童保险', '学平险'] },
+  { id: 'auto', name: '车险', aliases: ['车险', '汽车保险', '机动车保险', '交强险', '商业车险'] },
+];
+
+export type Relation = 'self' | 'spouse' | 'child' | 'parent';
+
+const RELATION_WORDS: Record<string, Relation> = {
+  本人: 'self', 我自己: 'self', 自己: 'self',
+  配偶: 'spouse', 老婆: 'spouse', 老公: 'spouse', 妻子: 'spouse', 丈夫: 'spouse', 爱人: 'spouse', 媳妇: 'spouse',
+  子女: 'child', 孩子: 'child', 儿子: 'child', 女儿: 'child', 小孩: 'child', 宝宝: 'child', 闺女: 'child',
+  父母: 'parent', 爸爸: 'parent', 妈妈: 'parent', 父亲: 'parent', 母亲: 'parent', 爸妈: 'parent', 老爸: 'parent', 老妈: 'parent', 爹妈: 'parent',
+};
+
+export interface EntityOptions {
+  /** Reference time for relative dates; default: now. */
+  now?: Date;
+  products?: ProductDefinition[];
+}
+
+// ---- checksums -------------------------------------------------------------------------------------------
+
+const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const ID_CHECK_CODES = '10X98765432';
+
+/** A mainland resident ID number: region, real birth date and GB 11643 check character. */
+export function isValidIdCard(id: string): boolean {
+  const value = id.toUpperCase();
+  if (!/^[1-9]\d{16}[\dX]$/.test(value)) return false;
+  const year = Number(value.slice(6, 10));
+  const month = Number(value.slice(10, 12));
+  const day = Number(value.slice(12, 14));
+  const birth = new Date(Date.UTC(year, month - 1, day));
+  if (year < 1900 || birth.getUTCMonth() !== month - 1 || birth.getUTCDate() !== day || birth.getTime() > Date.now()) return false;
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += Number(value[i]) * ID_WEIGHTS[i];
+  return ID_CHECK_CODES[sum % 11] === value[17];
+}
+
+/** The Luhn check every UnionPay / Visa / Mastercard number passes. */
+export function passesLuhn(digits: string): boolean {
+  if (!/^\d+$/.test(digits)) return false;
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+export const isMobileNumber = (digits: string): boolean => /^1[3-9]\d{9}$/.test(digits);
+
+// ---- extraction ------------------------------------------------------------------------------------------
+
+/** Collects entities, refusing any that overlaps one found earlier (earlier finders have priority). */
+class Spans {
+  readonly entities: Entity[] = [];
+
+  free(start: number, end: number): boolean {
+    return this.entities.every((e) => end <= e.start || start >= e.end);
+  }
+
+  add(type: EntityType, value: string | number, text: string, start: number): boolean {
+    const end = start + text.length;
+    if (!this.free(start, end)) return false;
+    this.entities.push({ type, value, text, start, end });
+    return true;
+  }
+}
+
+function* matches(text: string, pattern: RegExp): Generator<RegExpExecArray> {
+  const global = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
+  let match: RegExpExecArray | null;
+  while ((match = global.exec(text))) {
+    yield match;
+    if (match[0] === '') global.lastIndex++;
+  }
+}
+
+function findPolicyNumbers(text: string, spans: Spans): void {
+  for (const m of matches(text, /(?<![A-Za-z0-9])[Pp]\d{12,18}(?![0-9])/)) spans.add('policy_number', m[0].toUpperCase(), m[0], m.index);
+  for (const m of matches(text, /保单(?:号码|号)?\s*(?:是|为|:|：)?\s*([A-Za-z]{1,4}\d{8,20}|\d{10,22})(?![0-9A-Za-z])/)) {
+    const start = m.index + m[0].length - m[1].length;
+    spans.add('policy_number', m[1].toUpperCase(), m[1], start);
+  }
+}
+
+/** Runs of digits (allowing single spaces or hyphens between groups) that could be an ID, phone or card. */
+function findNumberRuns(text: string, spans: Spans): void {
+  const pattern = /(?<![0-9A-Za-z])(?:\+?86[\s-]?)?\d(?:[\s-]?\d){9,21}(?:[\s-]?[Xx])?(?![0-9A-Za-z])/;
+  for (const m of matches(text, pattern)) {
+    let raw = m[0];
+    let start = m.index;
+    const compact = raw.replace(/[\s-]/g, '').toUpperCase();
+    // Some separators join two numbers ("13812345678 6222..."): only accept what one entity explains.
+    if (/^\d{17}[\dX]$/.test(compact) && isValidIdCard(compact)) {
+      spans.add('id_card', compact, raw, start);
+      continue;
+    }
+    const withoutCountry = compact.replace(/^\+?86(?=1[3-9]\d{9}$)/, '');
+    if (isMobileNumber(withoutCountry)) {
+      spans.add('phone', withoutCountry, raw, start);
+      continue;
+    }
+    if (/^\d{16,19}$/.test(compact) && passesLuhn(compact)) {
+      spans.add('bank_card', compact, raw, start);
+      continue;
+    }
+    // A run of several numbers separated by spaces: try each piece alone.
+    if (/\s/.test(raw)) {
+      for (const piece of matches(raw, /\S+/)) {
+        const digits = piece[0].replace(/-/g, '').toUpperCase();
+        start = m.index + piece.index;
+        raw = piece[0];
+        if (/^\d{17}[\dX]$/.test(digits) && isValidIdCard(digits)) spans.add('id_card', digits, raw, start);
+        else if (isMobileNumber(digits)) spans.add('phone', digits, raw, start);
+        else if (/^\d{16,19}$/.test(digits) && passesLuhn(digits)) spans.add('bank_card', digits, raw, start);
+      }
+    }
+  }
+}
+
+const PROVINCES = '京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼';
+
+function findLicencePlates(text: string, spans: Spans): void {
+  const pattern = new RegExp(`[${PROVINCES}]\\s?[A-HJ-NP-Za-hj-np-z][\\s·•.-]?[A-HJ-NP-Za-hj-np-z0-9]{5,6}(?![A-Za-z0-9])`);
+  for (const m of matches(text, pattern)) {
+    const value = m[0].replace(/[\s·•.-]/g, '').toUpperCase();
+    const tail = value.slice(2);
+    // New-energy plates have six characters after the city letter, starting or ending with D or F.
+    if (tail.length === 6 && !/^[DF]/.test(tail) && !/[DF]$/.test(tail)) continue;
+    // A plate has at least one digit and at most two letters among the last five.
+    if (!/\d/.test(tail) || (tail.length === 5 && (tail.match(/[A-Z]/g) ?? []).length > 2)) continue;
+    spans.add('licence_plate', value, m[0], m.index);
+  }
+}
+
+// ---- dates ----
+
+const WEEKDAYS: Record<string, number> = { 一: 1, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 日: 7, 天: 7, 末: 6 };
+const RELATIVE_DAYS: Record<string, number> = { 大前天: -3, 前天: -2, 昨天: -1, 昨日: -1, 今天: 0, 今日: 0, 明天: 1, 明日: 1, 后天: 2, 大后天: 3 };
+
+function isoDate(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+function addDays(now: Date, days: number): Date {
+  return new Date(now.getFullYear(), now.getMonth(), now.getDate() + days);
+}
+
+function validDate(year: number, month: number, day: number): Date | undefined {
+  const date = new Date(year, month - 1, day);
+  return date.getMonth() === month - 1 && date.getDate() === day ? date : undefined;
+}
+
+const SMALL_NUMERAL = `[0-9零〇一二两三四五六七八九十]{1,3}`;
+
+function findDates(text: string, now: Date, spans: Spans): void {
+  const number = (s: string) => parseChineseNumber(s);
+  // 2026年3月5日 / 3月5日 / 3月5号
+  for (const m of matches(text, new RegExp(`(?:(\\d{4}|[零〇一二三四五六七八九]{4})年)?(${SMALL_NUMERAL})月(${SMALL_NUMERAL})[日号]`))) {
+    const year = m[1] ? Number(m[1].replace(/./g, (c) => String(number(c) ?? c))) : now.getFullYear();
+    const date = validDate(year, number(m[2]) ?? 0, number(m[3]) ?? 0);
+    if (date) spans.add('date', isoDate(date), m[0], m.index);
+  }
+  // 2026-03-05, 2026/3/5, 2026.3.5
+  for (const m of matches(text, /(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)/)) {
+    const date = validDate(Number(m[1]), Number(m[2]), Number(m[3]));
+    if (date) spans.add('date', isoDate(date), m[0], m.index);
+  }
+  // 3天前 / 三天后 / 两周前
+  for (const m of matches(text, new RegExp(`(${SMALL_NUMERAL})(天|日|个?星期|周|个?礼拜)(前|以前|之前|后|以后|之后)`))) {
+    const count = number(m[1]);
+    if (count === undefined) continue;
+    const days = count * (/^[天日]$/.test(m[2]) ? 1 : 7) * (m[3].endsWith('前') ? -1 : 1);
+    spans.add('date', isoDate(addDays(now, days)), m[0], m.index);
+  }
+  // 上周五 / 这周三 / 下星期一 / 周五 / 礼拜天
+  for (const m of matches(text, /(上上|上|这|本|下下|下)?(?:个)?(周|星期|礼拜)([一二三四五六日天])/)) {
+    const weekOffset = { 上上: -2, 上: -1, 这: 0, 本: 0, 下: 1, 下下: 2 }[m[1] ?? '这'] ?? 0;
+    const today = now.getDay() === 0 ? 7 : now.getDay();
+    const days = weekOffset * 7 + (WEEKDAYS[m[3]] - today);
+    spans.add('date', isoDate(addDays(now, days)), m[0], m.index);
+  }
+  // 今天 / 昨天 / 前天 / 大前天 (longest first, so 大前天 is not read as 前天)
+  for (const word of Object.keys(RELATIVE_DAYS).sort((a, b) => b.length - a.length)) {
+    for (const m of matches(text, new RegExp(word))) spans.add('date', isoDate(addDays(now, RELATIVE_DAYS[word])), m[0], m.index);
+  }
+}
+
+// ---- amounts ----
+
+/** Words after a number that make it a count, not money ("一百遍", "三千米"). */
+const NOT_MONEY_AFTER = /^(?:遍|次|天|日|号|个|岁|年|月|周|星期|小时|分钟|分|秒|米|公里|千米|人|位|家|份|张|页|条|斤|公斤|克|度|楼|层|岁|倍|%|％)/;
+
+function findAmounts(text: string, spans: Spans): void {
+  const pattern = new RegExp(`([¥￥]\\s*)?([0-9零〇一二两三四五六七八九十][${NUMERAL_CHARACTERS}]*)(\\s*(?:人民币|块钱|元|块|圆|rmb|RMB))?`);
+  for (const m of matches(text, pattern)) {
+    const [whole, currencySign, numeral, currencyWord] = m;
+    const hasMagnitude = /[百千万亿]/.test(numeral);
+    if (!currencySign && !currencyWord && !hasMagnitude) continue;
+    let digits = numeral.replace(/[.,]+$/, '');
+    // "1万2" is fine; "3千米" is a distance.
+    if (!currencyWord && NOT_MONEY_AFTER.test(text.slice(m.index + whole.length))) continue;
+    // "千万别" (adverb) and "万一" start with a unit: not numbers.
+    if (/^[百千万亿]/.test(digits)) continue;
+    let value = parseChineseNumber(digits);
+    if (value === undefined) {
+      // "三千五百元左右": keep the longest prefix that parses.
+      while (digits.length > 1 && value === undefined) {
+        digits = digits.slice(0, -1);
+        value = parseChineseNumber(digits);
+      }
+      if (value === undefined || !/[百千万亿]/.test(digits)) continue;
+      spans.add('amount', value, `${currencySign ?? ''}${digits}`, m.index);
+      continue;
+    }
+    spans.add('amount', value, whole.trimEnd(), m.index);
+  }
+}
+
+// ---- words from lists ----
+
+function findListed(text: string, type: EntityType, words: Map<string, string>, spans: Spans): void {
+  const sorted = [...words.keys()].sort((a, b) => b.length - a.length);
+  for (const word of sorted) {
+    let from = 0;
+    for (let at = text.indexOf(word, from); at >= 0; at = text.indexOf(word, from)) {
+      spans.add(type, words.get(word) as string, word, at);
+      from = at + word.length;
+    }
+  }
+}
+
+/** Every entity in the text, in reading order. */
+export function extractEntities(text: string, options: EntityOptions = {}): Entity[] {
+  const now = options.now ?? new Date();
+  const spans = new Spans();
+  // Identifiers first: their digits must not be read as amounts or dates.
+  findPolicyNumbers(text, spans);
+  findNumberRuns(text, spans);
+  findLicencePlates(text, spans);
+  // Products before amounts: "百万医疗" is a product, not a million.
+  const productWords = new Map<string, string>();
+  for (const product of options.products ?? DEFAULT_PRODUCTS) for (const alias of [product.name, ...product.aliases]) productWords.set(alias, product.id);
+  findListed(text, 'product', productWords, spans);
+  findDates(text, now, spans);
+  findAmounts(text, spans);
+  findListed(text, 'relation', new Map(Object.entries(RELATION_WORDS)), spans);
+  return spans.entities.sort((a, b) => a.start - b.start);
+}

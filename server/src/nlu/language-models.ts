@@ -1,0 +1,49 @@
+import path from 'node:path';
+import type { LanguageModels } from '../conversation/understand';
+import type { EntityMention } from '../conversation/types';
+import type { Logger } from '../logging/logger';
+import { buildShippedEmotionModel } from './emotion-classifier';
+import { extractEntities } from './entities';
+import { IntentModelHolder } from './intent-model-holder';
+
+/** The sub-intents the intent model learns from (the knowledge base's published phrasings). */
+export interface TrainingSource {
+  allSubIntents(): Array<{ id: string; questions: string[] }>;
+  onReload(listener: () => void): void;
+}
+
+/**
+ * The shipped language models over the live knowledge: the intent model is trained from every published
+ * sub-intent's phrasings (loaded from disk when the knowledge is unchanged, retrained in the background and
+ * swapped in when it changes); the emotion model is built from knowledge/emotion; entities are rules.
+ */
+export async function createLanguageModels(
+  knowledge: TrainingSource,
+  logger: Logger,
+  options: { modelDir: string },
+): Promise<LanguageModels & { intents: IntentModelHolder }> {
+  const intents = new IntentModelHolder({
+    modelFile: path.join(options.modelDir, 'intent-model.json'),
+    onSwap: (model) => logger.info({ hash: model.hash }, 'intent model in service'),
+    onError: (err) => logger.error({ err }, 'intent model training failed'),
+  });
+  const examples = () => knowledge.allSubIntents().flatMap((sub) => sub.questions.map((text) => ({ text, label: sub.id })));
+  // Never block start-up on training: until a model is in service, understanding leans on retrieval alone.
+  const first = await intents.ensure(examples());
+  logger.info(
+    { training: first.trained, serving: Boolean(intents.current) },
+    first.trained ? 'intent model training in the background' : 'intent model loaded (knowledge unchanged)',
+  );
+  knowledge.onReload(() => { void intents.ensure(examples()); });
+
+  const emotion = await buildShippedEmotionModel();
+  return {
+    intents,
+    classifyIntents: (text, k) => intents.classify(text, k),
+    extractEntities: (text, now): EntityMention[] => extractEntities(text, { now }).map(({ type, value, text: written }) => ({ type, value, text: written })),
+    readEmotion: (text) => {
+      const { label, intensity, polarity } = emotion.classify(text);
+      return { label, intensity, polarity };
+    },
+  };
+}

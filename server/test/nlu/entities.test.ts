@@ -1,0 +1,95 @@
+import { extractEntities, isValidIdCard, passesLuhn, type Entity } from '../../src/nlu/entities';
+import { parseChineseNumber } from '../../src/nlu/chinese-numbers';
+
+// Wednesday 18 March 2026, 10:00 local time.
+const NOW = new Date(2026, 2, 18, 10);
+const of = (text: string, type: Entity['type']) => extractEntities(text, { now: NOW }).filter((e) => e.type === type);
+
+describe('Chinese numerals', () => {
+  it.each([
+    ['三千五', 3500], ['1万2', 12000], ['两万', 20000], ['5.5万', 55000], ['一千零五', 1005], ['十二', 12],
+    ['一百二十万', 1_200_000], ['三千五百', 3500], ['1,200', 1200], ['十万', 100_000],
+  ])('%s = %d', (text, value) => expect(parseChineseNumber(text)).toBe(value));
+});
+
+describe('identifiers', () => {
+  it('accepts an ID card number with a valid checksum, normalising x to X', () => {
+    expect(of('身份证号11010519491231002x', 'id_card')).toEqual([
+      { type: 'id_card', value: '11010519491231002X', text: '11010519491231002x', start: 4, end: 22 },
+    ]);
+  });
+
+  it('rejects an ID card number whose checksum fails', () => {
+    expect(isValidIdCard('110105194912310021')).toBe(false);
+    expect(of('身份证110105194912310021', 'id_card')).toEqual([]);
+  });
+
+  it('rejects an ID card number with an impossible birth date', () => {
+    expect(isValidIdCard('110105194913310023')).toBe(false);
+  });
+
+  it('finds mobile numbers, also spaced or with +86', () => {
+    expect(of('电话13812345678', 'phone').map((e) => e.value)).toEqual(['13812345678']);
+    expect(of('打 138 1234 5678 或 +86 139-0000-1111', 'phone').map((e) => e.value)).toEqual(['13812345678', '13900001111']);
+    expect(of('12812345678', 'phone')).toEqual([]);
+  });
+
+  it('accepts bank cards passing Luhn and rejects those failing it', () => {
+    expect(passesLuhn('4111111111111111')).toBe(true);
+    expect(of('卡号4111 1111 1111 1111', 'bank_card').map((e) => e.value)).toEqual(['4111111111111111']);
+    expect(passesLuhn('4111111111111112')).toBe(false);
+    expect(of('卡号4111111111111112', 'bank_card')).toEqual([]);
+  });
+
+  it('finds policy numbers in our P + digits format and after 保单号', () => {
+    expect(of('保单P202403150001234出险了', 'policy_number').map((e) => e.value)).toEqual(['P202403150001234']);
+    expect(of('保单号是ax20240315001', 'policy_number').map((e) => e.value)).toEqual(['AX20240315001']);
+  });
+
+  it('finds licence plates, including 8-character new-energy plates', () => {
+    expect(of('车牌粤B12345，还有京AD12345和沪A·F1234', 'licence_plate').map((e) => e.value)).toEqual(['粤B12345', '京AD12345', '沪AF1234']);
+  });
+});
+
+describe('amounts', () => {
+  it('reads colloquial Chinese amounts', () => {
+    const amounts = of('保额1万2，花了三千五，报销两万，还有5.5万和¥1,200.50以及3000元', 'amount');
+    expect(amounts.map((e) => e.value)).toEqual([12000, 3500, 20000, 55000, 1200.5, 3000]);
+    expect(amounts[0]).toMatchObject({ text: '1万2', start: 2, end: 5 });
+  });
+
+  it('does not read adverbs, counts or product names as money', () => {
+    expect(of('千万别说一百遍，万一呢', 'amount')).toEqual([]);
+    expect(of('我买的百万医疗', 'amount')).toEqual([]);
+    expect(of('3500', 'amount')).toEqual([]);
+  });
+});
+
+describe('dates relative to now', () => {
+  it.each([
+    ['今天', '2026-03-18'], ['昨天', '2026-03-17'], ['前天', '2026-03-16'], ['大前天', '2026-03-15'],
+    ['上周五', '2026-03-13'], ['下周一', '2026-03-23'], ['3月5日', '2026-03-05'], ['2026年3月5日', '2026-03-05'],
+    ['三月五号', '2026-03-05'], ['3天前', '2026-03-15'], ['2025-12-31', '2025-12-31'],
+  ])('%s → %s', (text, iso) => {
+    expect(of(`我${text}住的院`, 'date').map((e) => e.value)).toEqual([iso]);
+  });
+
+  it('reads 大前天 whole, not as 前天', () => {
+    expect(of('大前天', 'date')).toEqual([{ type: 'date', value: '2026-03-15', text: '大前天', start: 0, end: 3 }]);
+  });
+});
+
+describe('products and relations', () => {
+  it('maps product aliases to product ids, longest alias first', () => {
+    expect(of('我有重疾险和百万医疗，还想买学平险', 'product').map((e) => e.value)).toEqual(['critical-illness', 'medical', 'children']);
+  });
+
+  it('reads products from a list passed in', () => {
+    const products = [{ id: 'pet', name: '宠物险', aliases: ['猫狗险'] }];
+    expect(extractEntities('猫狗险怎么赔', { products }).map((e) => e.value)).toEqual(['pet']);
+  });
+
+  it('maps relations to self / spouse / child / parent', () => {
+    expect(of('给老婆、儿子、爸妈和我本人投保', 'relation').map((e) => e.value)).toEqual(['spouse', 'child', 'parent', 'self']);
+  });
+});

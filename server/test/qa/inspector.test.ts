@@ -1,0 +1,141 @@
+import pino from 'pino';
+import { createApp } from '../../src/app';
+import { createInsight } from '../../src/analytics';
+import { loadInsightSettings } from '../../src/analytics/settings';
+import { Conversation } from '../../src/conversation/models';
+import { EventBus } from '../../src/events/bus';
+import { Inspection, SessionStart } from '../../src/qa/models';
+import { useTestDatabase } from '../support/database';
+import { serve } from '../support/http';
+import { seededRandom } from '../analytics/synthetic';
+import { simulatedConversation, storeConversation } from './simulated-agents';
+
+useTestDatabase(__filename);
+
+const ADMIN_TOKEN = 'test-admin-token-0123456789';
+const logger = pino({ level: 'silent' });
+
+function setup(start: number) {
+  let clock = start;
+  const events = new EventBus((event, err) => { throw new Error(`${event}: ${String(err)}`); });
+  const insight = createInsight({
+    events, now: () => new Date(clock), logger, settings: loadInsightSettings({ ADMIN_TOKEN, QA_IDLE_MINUTES: '30' }),
+    knowledge: { search: () => [] }, answerConfidence: 0.5, recipientsFor: async () => [],
+  });
+  return { events, insight, advance: (ms: number) => { clock += ms; }, set: (ms: number) => { clock = ms; }, now: () => clock };
+}
+
+describe('inspection of finished conversations', () => {
+  it('inspects a human conversation when it closes, with message ids as evidence; once', async () => {
+    const start = Date.UTC(2025, 5, 2, 2);
+    const { events, insight, set } = setup(start);
+    await insight.start();
+    await insight.stop();
+    const conversation = simulatedConversation({ conversationId: 'official-account:o_closed', agentId: 'zhangsan', start: new Date(start), behaviour: 'bad', random: seededRandom(3) });
+    await storeConversation(conversation);
+    // The desk reports when the agent took the session: first response is measured from there.
+    events.publish('agent.action', { actor: 'zhangsan', action: 'session.accept', conversationId: conversation.conversationId, at: new Date(start + 5_000) });
+    await events.settled();
+    expect(await SessionStart.countDocuments({ conversationId: conversation.conversationId })).toBe(1);
+
+    set(conversation.endedAt.getTime() + 1_000);
+    events.publish('conversation.closed', { conversationId: conversation.conversationId, by: 'agent', at: new Date(conversation.endedAt.getTime() + 1_000) });
+    events.publish('conversation.closed', { conversationId: conversation.conversationId, by: 'agent', at: new Date(conversation.endedAt.getTime() + 1_000) });
+    await events.settled();
+
+    const inspections = await Inspection.find({ conversationId: conversation.conversationId }).lean();
+    expect(inspections).toHaveLength(1);
+    const [inspection] = inspections;
+    expect(inspection).toMatchObject({ kind: 'chat', agentIds: ['zhangsan'], handledBy: 'bot+agent', passed: false });
+    const rules = new Set(inspection.hits.map((h) => h.rule));
+    for (const rule of ['rudeness', 'greeting', 'first_response', 'turn_response', 'emotion_worse']) expect(rules).toContain(rule);
+    const turnIds = new Set(conversation.transcript.turns.map((t) => t.messageId));
+    for (const hit of inspection.hits) expect(hit.evidence.every((id) => turnIds.has(id))).toBe(true);
+    const rude = conversation.transcript.turns.find((t) => t.text.includes('你自己去查'))!;
+    expect(inspection.hits.find((h) => h.rule === 'rudeness')!.evidence).toEqual([rude.messageId]);
+  });
+
+  it('inspects a bot conversation that just went quiet, after the idle time, and flags a repeat contact the next time', async () => {
+    const start = Date.UTC(2025, 5, 3, 2);
+    const { insight, set } = setup(start);
+    const conversationId = 'official-account:o_quiet';
+    const say = async (id: string, at: number, text: string, decision: object) => {
+      const { Message } = await import('../../src/conversation/models');
+      await Message.create({
+        _id: id, conversationId, channel: 'official-account', userId: 'o_quiet', direction: 'in', author: 'user', kind: 'text', text,
+        status: 'done', claimedAt: new Date(at), createdAt: new Date(at), inbound: { receivedAt: new Date(at) },
+        understanding: { candidates: [], entities: [], emotion: { label: 'none', intensity: 0, polarity: 'neutral' } },
+        decision, replies: [{ kind: 'text', text: '抱歉，这个问题我还不会回答。' }],
+      });
+    };
+    await say('official-account:q1', start, '新冠疫苗副作用保不保', { action: 'fallback', reason: 'no plausible answer' });
+    await Conversation.create({ _id: conversationId, channel: 'official-account', userId: 'o_quiet', state: 'bot', lastActivityAt: new Date(start) });
+
+    set(start + 10 * 60_000);
+    expect(await insight.inspector.sweepIdle()).toBe(0); // not quiet long enough
+    set(start + 31 * 60_000);
+    expect(await insight.inspector.sweepIdle()).toBe(1);
+    expect(await insight.inspector.sweepIdle()).toBe(0); // nothing new since
+    const first = await Inspection.findOne({ conversationId }).lean();
+    expect(first!.hits.map((h) => h.rule)).toEqual(['unresolved']);
+    expect(first!.hits[0].evidence).toEqual(['official-account:q1']);
+
+    // Back three hours later: a new stretch, inspected on its own, a repeat contact within 24 h.
+    const later = start + 3 * 3_600_000;
+    await say('official-account:q2', later, '疫苗反应住院能报销吗', { action: 'fallback', reason: 'no plausible answer' });
+    await Conversation.updateOne({ _id: conversationId }, { $set: { lastActivityAt: new Date(later) } });
+    set(later + 31 * 60_000);
+    expect(await insight.inspector.sweepIdle()).toBe(1);
+    const second = await Inspection.findOne({ conversationId, _id: { $ne: first!._id } }).lean();
+    expect(second!.hits.find((h) => h.rule === 'repeat_contact')).toMatchObject({ evidence: ['official-account:q2'] });
+    expect(second!.hits.find((h) => h.rule === 'repeat_contact')!.detail).toContain(first!._id);
+  });
+});
+
+describe('voice-call transcripts through the API', () => {
+  it('inspects posted speaker turns with times, answers with the inspection, and keeps per-agent aggregates', async () => {
+    const start = Date.UTC(2025, 5, 4, 3);
+    const { insight } = setup(start);
+    const app = createApp({ logger, bodyLimitBytes: 1 << 20, routers: insight.routers });
+    const server = await serve(app);
+    try {
+      const call = {
+        callId: 'call-20250604-0001', agentId: 'chenjing', customerId: '13800000000', startedAt: new Date(start - 600_000).toISOString(),
+        turns: [
+          { speaker: 'agent', text: '您好，很高兴为您服务', startMs: 0, endMs: 3_000 },
+          { speaker: 'customer', text: '我想买重疾险', startMs: 4_000, endMs: 6_000 },
+          { speaker: 'agent', text: '推荐您投保安心重疾，每年只需两千，我这就帮您下单', startMs: 8_000, endMs: 15_000 },
+          { speaker: 'customer', text: '等一下，这个不是保证赚钱吗', startMs: 200_000, endMs: 204_000, emotion: { label: 'anger', intensity: 0.7, polarity: 'negative' } },
+          { speaker: 'agent', text: '对，保证赚钱，稳赚不赔', startMs: 400_000, endMs: 406_000 },
+        ],
+      };
+      const unauthorised = await fetch(`${server.baseUrl}/api/qa/voice-calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(call) });
+      expect(unauthorised.status).toBe(401);
+
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` };
+      const res = await fetch(`${server.baseUrl}/api/qa/voice-calls`, { method: 'POST', headers, body: JSON.stringify(call) });
+      expect(res.status).toBe(201);
+      const inspection = (await res.json()) as { _id: string; kind: string; hits: Array<{ rule: string; evidence: string[]; detail: string }> };
+      expect(inspection).toMatchObject({ _id: 'voice:call-20250604-0001', kind: 'voice' });
+      const byRule = Object.fromEntries(inspection.hits.map((h) => [h.rule, h]));
+      expect(byRule.forbidden_phrase.evidence).toEqual(['voice:call-20250604-0001#5']);
+      expect(byRule.selling_disclosure.detail).toContain('犹豫期');
+      expect(byRule.selling_disclosure.evidence).toEqual(['voice:call-20250604-0001#3']);
+      // The agent answered 196 s after the customer stopped talking.
+      expect(byRule.turn_response.evidence).toEqual(['voice:call-20250604-0001#4', 'voice:call-20250604-0001#5']);
+      expect(byRule.closing.evidence).toEqual(['voice:call-20250604-0001#5']);
+
+      const again = await fetch(`${server.baseUrl}/api/qa/voice-calls`, { method: 'POST', headers, body: JSON.stringify(call) });
+      expect(((await again.json()) as { _id: string })._id).toBe(inspection._id);
+      expect(await Inspection.countDocuments({ kind: 'voice' })).toBe(1);
+
+      const bad = await fetch(`${server.baseUrl}/api/qa/voice-calls`, { method: 'POST', headers, body: JSON.stringify({ ...call, turns: [] }) });
+      expect(bad.status).toBe(400);
+
+      const agents = (await (await fetch(`${server.baseUrl}/api/qa/agents?days=7`, { headers })).json()) as { items: Array<{ agentId: string; inspections: number; hits: Record<string, number> }> };
+      expect(agents.items.find((a) => a.agentId === 'chenjing')).toMatchObject({ inspections: 1, hits: { forbidden_phrase: 1, selling_disclosure: 1 } });
+    } finally {
+      await server.close();
+    }
+  });
+});
