@@ -5,9 +5,10 @@ import { openDatabase } from '../src/db/open';
 import { parseArgs, runCli } from '../src/cli/args';
 import { LARGE_INSURER, runKnowledgeBench } from './knowledge.bench';
 import { runWebhookBench } from './webhook.bench';
+import { runNluBench } from './nlu.bench';
 import { printTable } from './table';
 
-const SUITES = ['knowledge', 'webhook'] as const;
+const SUITES = ['nlu', 'knowledge', 'webhook'] as const;
 type Suite = (typeof SUITES)[number];
 
 /**
@@ -23,6 +24,7 @@ runCli(async () => {
   const logger = createLogger('warn');
   console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
 
+  if (only.includes('nlu')) printTable('Understanding: 3,000 sub-intents (classification on one core, training)', await runNluBench());
   if (only.includes('knowledge')) {
     const db = await openDatabase(config, logger, { scratchDatabaseName: `bench_kb_${randomBytes(3).toString('hex')}` });
     try {

@@ -62,7 +62,8 @@ export class IntentModelHolder {
       if (!this.model || stored.hash === hash) this.swap(stored);
       if (stored.hash === hash) return { trained: false, hash };
     }
-    void this.retrain(examples).catch(() => undefined);
+    // Already training exactly this content: do not start a second run.
+    if (!(this.pending && this.wantedHash === hash)) void this.retrain(examples).catch(() => undefined);
     return { trained: true, hash };
   }
 
