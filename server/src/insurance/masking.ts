@@ -1,6 +1,7 @@
 /** How personal data is shown outside the policyholder's own detail views and staff tools (chat answers, lists). */
-export const maskIdCard = (id: string) => (id.length > 8 ? `${id.slice(0, 4)}${'*'.repeat(id.length - 8)}${id.slice(-4)}` : '****');
-export const maskPhone = (phone: string) => (phone.length === 11 ? `${phone.slice(0, 3)}****${phone.slice(-4)}` : '****');
+// ID and phone masking have one home (nlu/masking); names are masked the insurance way (first and last character).
+export { maskIdCard, maskPhone } from '../nlu/masking';
+
 /** 张三 → 张*, 欧阳娜娜 → 欧**娜; Latin names keep the first letter. */
 export function maskName(name: string): string {
   const chars = [...name];
