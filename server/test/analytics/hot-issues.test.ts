@@ -15,6 +15,8 @@ const DAY = 24 * HOUR;
 const END = Date.UTC(2025, 7, 8, 6, 30); // 14:30 in Beijing
 const sent: Array<{ content: string; to: string[] }> = [];
 
+jest.setTimeout(180_000); // FerretDB bucket writes are slow when the suite runs on two busy cores; speed lives in benchmarks
+
 describe('hot issues from live events: buckets, spikes, emerging topics, forecast', () => {
   let clock = END - 8 * DAY;
   const events = new EventBus((event, err) => { throw new Error(`${event}: ${String(err)}`); });
