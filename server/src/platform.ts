@@ -1,9 +1,12 @@
+import path from 'node:path';
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { AppConfig } from './config';
 import { loadWechatConfig } from './config/wechat-config';
 import type { Logger } from './logging/logger';
 import { pingDatabase } from './db/connection';
+import { REPO_ROOT } from './db/open';
+import { staticSiteRoutes } from './http/static-site';
 import { EventBus } from './events/bus';
 import { healthRoutes } from './health/routes';
 import { KnowledgeBase } from './knowledge/service';
@@ -105,6 +108,11 @@ export async function createPlatform(
   };
   delivery.register('miniprogram', miniProgramPusher);
   routers.push(miniProgramChatRoutes({ pipeline, conversations, resolveUser: resolveMiniProgramUser }));
+  // The same app for a browser: the h5 build calls /api on the origin that served it.
+  routers.push(staticSiteRoutes({
+    prefix: '/h5', root: path.resolve(REPO_ROOT, config.MINIPROGRAM_H5_DIR),
+    notBuiltMessage: 'the mini-program h5 build is missing: run `npm run build:h5` (or set MINIPROGRAM_H5_DIR)',
+  }));
 
   // Human agents in WeCom: on when the WECOM_* settings are present.
   const wecom = loadAgentDeskSettings();

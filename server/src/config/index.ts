@@ -33,6 +33,9 @@ export const configSchema = z.object({
   /** How often each instance checks whether the knowledge changed (edits made through any instance). */
   KNOWLEDGE_REFRESH_MS: z.coerce.number().int().positive().default(5_000),
 
+  /** The mini-program's h5 build, served at /h5/ (relative to the repository root). */
+  MINIPROGRAM_H5_DIR: z.string().min(1).default('miniprogram/dist-h5'),
+
   /** Base URL of every WeChat server API call (a local fake in tests and demos). */
   WECHAT_API_BASE: z.string().url().default('https://api.weixin.qq.com'),
   WECHAT_OA_APPID: z.string().regex(/^wx[0-9a-zA-Z]{6,30}$/, 'must look like wx…').optional(),

@@ -1,15 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import type { ServerProcess } from '../support/process';
 
 /**
- * Helpers for the mini-program's h5 end-to-end test: the h5 build served as static files with the API proxied to
- * the real server (same origin, as when the server itself serves the build), Debian's Chromium through
- * playwright-core (a dependency of the miniprogram workspace), and a real PNG to upload as a claim photo.
+ * Helpers for the mini-program's h5 end-to-end test: the h5 build (served by the server itself at /h5/), Debian's
+ * Chromium through playwright-core (a dependency of the miniprogram workspace), and a real PNG to upload as a claim
+ * photo.
  */
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -29,54 +28,6 @@ export function ensureH5Build(): void {
   process.stderr.write('[miniprogram-h5] no miniprogram/dist-h5: running `npm run build:h5 -w miniprogram`\n');
   const result = spawnSync('npm', ['run', 'build:h5', '-w', 'miniprogram'], { cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, TARO_APP_API_BASE: '' } });
   if (result.status !== 0 || !fs.existsSync(path.join(H5_DIST, 'index.html'))) throw new Error('the h5 build failed');
-}
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
-
-export interface StaticServer {
-  baseUrl: string;
-  close(): Promise<void>;
-}
-
-/** Serves `root`, and passes /api/* and /wechat/* to the API server (so the app calls its own origin). */
-export function serveH5(root: string, apiPort: number): Promise<StaticServer> {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (/^\/(api|wechat)\//.test(url.pathname)) {
-      const upstream = http.request(
-        { host: '127.0.0.1', port: apiPort, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${apiPort}` } },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      upstream.on('error', () => {
-        res.writeHead(502);
-        res.end();
-      });
-      req.pipe(upstream);
-      return;
-    }
-    const file = path.join(root, path.normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, ''));
-    const target = file.startsWith(root) && fs.existsSync(file) && fs.statSync(file).isFile() ? file : path.join(root, 'index.html');
-    res.writeHead(200, { 'Content-Type': TYPES[path.extname(target)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' });
-    fs.createReadStream(target).pipe(res);
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      resolve({ baseUrl: `http://127.0.0.1:${port}`, close: () => new Promise((done) => server.close(() => done())) });
-    });
-  });
 }
 
 /** A valid resident ID number for a birth date (check character per GB 11643). */

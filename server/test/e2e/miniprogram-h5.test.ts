@@ -10,7 +10,7 @@ import { MERCHANT_SERIAL, PLATFORM_SERIAL, keys, pay } from '../fixtures/wechat'
 import { useTestDatabase } from '../support/database';
 import { freePort, startServerProcess, type ServerProcess } from '../support/process';
 import {
-  ARTIFACTS_DIR, CHROMIUM, H5_DIST, ensureH5Build, loadPlaywright, pngBytes, residentId, serveH5, serverUp, type StaticServer,
+  ARTIFACTS_DIR, CHROMIUM, H5_DIST, ensureH5Build, loadPlaywright, pngBytes, residentId, serverUp,
 } from './miniprogram-h5-harness';
 
 const db = useTestDatabase(__filename);
@@ -40,7 +40,8 @@ if (noBrowser) process.stderr.write(`[miniprogram-h5] ${CHROMIUM} not found: ski
   let wechat: FakeWeChatApi;
   let wechatPay: FakeWechatPay;
   let server: ServerProcess;
-  let web: StaticServer;
+  /** The h5 build as the server itself serves it (same origin as the API it calls). */
+  let appUrl: string;
   let browser: Browser;
   let page: Page;
   let apiPort: number;
@@ -87,12 +88,13 @@ if (noBrowser) process.stderr.write(`[miniprogram-h5] ${CHROMIUM} not found: ski
         WECHATPAY_API_BASE: wechatPay.baseUrl,
         WECHATPAY_NOTIFY_URL: `http://127.0.0.1:${apiPort}/wechat/pay/notify`,
         DOCUMENT_STORAGE_DIR: storageDir,
+        MINIPROGRAM_H5_DIR: H5_DIST,
         LOG_LEVEL: process.env.E2E_SERVER_LOG_LEVEL ?? 'warn',
       },
       apiPort,
     );
     await serverUp(server, apiPort);
-    web = await serveH5(H5_DIST, apiPort);
+    appUrl = `http://127.0.0.1:${apiPort}/h5`;
     const { chromium } = loadPlaywright();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -107,7 +109,6 @@ if (noBrowser) process.stderr.write(`[miniprogram-h5] ${CHROMIUM} not found: ski
   afterAll(async () => {
     if (process.env.E2E_SERVER_LOG_LEVEL) process.stderr.write(server?.output() ?? '');
     await browser?.close();
-    await web?.close();
     if (server) {
       server.child.kill('SIGTERM');
       await server.exited;
@@ -118,7 +119,7 @@ if (noBrowser) process.stderr.write(`[miniprogram-h5] ${CHROMIUM} not found: ski
   });
 
   it('logs in with the code in the URL and gets the bot\'s answer in the 客服 chat', async () => {
-    await page.goto(`${web.baseUrl}/?code=${LOGIN_CODE}#/pages/chat/index`);
+    await page.goto(`${appUrl}/?code=${LOGIN_CODE}#/pages/chat/index`);
     await visible('.chat__welcome').waitFor({ timeout: 30_000 });
     expect(new URL(page.url()).searchParams.get('code')).toBeNull(); // single-use code taken out of the address bar
     await shot('01-chat-welcome');
