@@ -1,0 +1,128 @@
+import { issueStaffToken } from '../../src/agents/auth';
+import { Agent } from '../../src/agents/models';
+import { loadWechatConfig } from '../../src/config/wechat-config';
+import { ConversationPipeline } from '../../src/conversation/pipeline';
+import type { ChannelName, PipelineResult } from '../../src/conversation/types';
+import { BlendedUnderstander } from '../../src/conversation/understand';
+import { EventBus } from '../../src/events/bus';
+import { chinaDate } from '../../src/insurance/dates';
+import { insuranceLiveAnswers } from '../../src/insurance/live-answers';
+import { importKnowledgeDirectory } from '../../src/knowledge/importer';
+import { KnowledgeBase } from '../../src/knowledge/service';
+import { KNOWLEDGE_DIR } from '../../src/knowledge/source';
+import { useTestDatabase } from '../support/database';
+import { FATHER, MOTHER } from './support/people';
+import { World } from './support/world';
+
+useTestDatabase(__filename);
+jest.setTimeout(120_000);
+
+const DAY = 86_400_000;
+const medicalFor = (person: typeof MOTHER) => ({
+  productId: 'medical',
+  planId: 'standard',
+  termId: 'one-year',
+  policyholder: person,
+  insured: { relation: 'self' },
+  healthAnswers: { 'hospitalized-2y': false, 'serious-illness': false, 'ongoing-treatment': false, 'declined-before': false },
+});
+
+/**
+ * The bot answering "我的保单" / "理赔进度" from the customer's real policies and claims: the shipped knowledge,
+ * retrieval, the pipeline and the insurance records bought and reported through the mini-program API.
+ */
+describe('the bot answers from the customer\'s own policies and claims', () => {
+  let world: World;
+  let pipeline: ConversationPipeline;
+  let mother: { token: string; openId: string; customerId: string };
+  let father: { token: string; openId: string; customerId: string };
+  let motherPolicy: string;
+  let fatherPolicy: string;
+  let claimNumber: string;
+  let n = 0;
+  const say = (channel: ChannelName, userId: string, text: string): Promise<PipelineResult> =>
+    pipeline.handle({ channel, userId, dedupeKey: `bot-answers-${++n}`, kind: 'text', text, receivedAt: world.now });
+  const textOf = (result: PipelineResult) => result.replies.map((r) => ('text' in r ? r.text : r.title)).join('\n');
+
+  beforeAll(async () => {
+    world = await World.start();
+    await importKnowledgeDirectory(KNOWLEDGE_DIR, { by: 'test' });
+    const knowledge = new KnowledgeBase();
+    await knowledge.refreshIfChanged();
+    // No trained NLU here: retrieval over the shipped knowledge alone must route these questions.
+    const understander = new BlendedUnderstander(
+      { classifyIntents: () => [], extractEntities: () => [], readEmotion: () => ({ label: 'none', intensity: 0, polarity: 'neutral' }) },
+      knowledge,
+    );
+    pipeline = new ConversationPipeline({
+      understander, knowledge, config: loadWechatConfig(), events: new EventBus(), liveAnswers: insuranceLiveAnswers, now: () => world.now,
+    });
+
+    mother = await world.login();
+    father = await world.login();
+    ({ policyNumber: motherPolicy } = await world.buy(mother.token, medicalFor(MOTHER)));
+    ({ policyNumber: fatherPolicy } = await world.buy(father.token, medicalFor(FATHER)));
+    world.advance(2 * DAY);
+    const reported = await world.api('POST', '/api/mp/claims', {
+      token: mother.token,
+      body: { policyId: motherPolicy, incident: { kind: 'accident', occurredOn: chinaDate(world.now), description: '骑车摔倒，手臂骨折住院' }, contactPhone: MOTHER.phone },
+    });
+    expect(reported.status).toBe(201);
+    claimNumber = reported.body.claimNumber;
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('lists a mini-program user\'s own policies, and only theirs', async () => {
+    const answer = textOf(await say('miniprogram', mother.openId, '我的保单'));
+    expect(answer).toContain('您名下共有 1 张保单');
+    expect(answer).toContain(motherPolicy);
+    expect(answer).toContain('安心保·百万医疗险');
+    expect(answer).toContain('保障中');
+    expect(answer).toContain('李*心'); // the insured, masked
+    expect(answer).not.toContain(fatherPolicy);
+    expect(answer).not.toContain(MOTHER.idCard);
+
+    expect(textOf(await say('miniprogram', father.openId, '查一下我买的保单'))).toContain(fatherPolicy);
+  });
+
+  it('tells the claim\'s progress from the claim record', async () => {
+    const answer = textOf(await say('miniprogram', mother.openId, '我的理赔进度到哪了'));
+    expect(answer).toContain('您有 1 件理赔在处理中');
+    expect(answer).toContain(claimNumber);
+    expect(answer).toContain('已报案');
+    expect(textOf(await say('miniprogram', father.openId, '理赔进度查询'))).toContain('您目前没有处理中的理赔');
+
+    // The claims team asks for documents: the next answer says which.
+    await Agent.create({ _id: 'claims-zhang', name: '张理赔', role: 'agent' });
+    const staffToken = await issueStaffToken('claims-zhang');
+    const asked = await world.api('POST', `/api/staff/claims/${claimNumber}/transitions`, {
+      token: staffToken, body: { to: 'documents_needed', neededDocuments: ['费用清单', '出院小结'] },
+    });
+    expect(asked.status).toBe(200);
+    const later = textOf(await say('miniprogram', mother.openId, '理赔到哪一步了'));
+    expect(later).toContain('待补材料');
+    expect(later).toContain('还需补充：费用清单、出院小结');
+  });
+
+  it('links an Official Account follower with the mini-program\'s code, then answers from the same records', async () => {
+    const follower = 'oOA_follower_mother';
+    expect(textOf(await say('official-account', follower, '我的保单'))).toContain('绑定 123456');
+
+    const issued = await world.api('POST', '/api/mp/binding-codes', { token: mother.token });
+    expect(issued.status).toBe(201);
+    const bound = await say('official-account', follower, `绑定 ${issued.body.code}`);
+    expect(bound.decision).toMatchObject({ action: 'acknowledge', reason: 'account command' });
+    expect(textOf(bound)).toContain('绑定成功');
+
+    const answer = textOf(await say('official-account', follower, '我的保单'));
+    expect(answer).toContain(motherPolicy);
+    expect(answer).not.toContain(fatherPolicy);
+    expect(textOf(await say('official-account', follower, '理赔进度'))).toContain(claimNumber);
+
+    // A used code links nobody else.
+    expect(textOf(await say('official-account', 'oOA_someone_else', `绑定 ${issued.body.code}`))).toContain('绑定码无效或已过期');
+    expect(textOf(await say('official-account', 'oOA_someone_else', '我的保单'))).toContain('还没有找到您名下的保单');
+  });
+});
