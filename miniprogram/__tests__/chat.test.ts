@@ -38,6 +38,7 @@ function fakeApi() {
   return {
     sendChat: jest.fn<Promise<SendChatResult>, [string, string]>(),
     pollChat: jest.fn<Promise<PollChatResult>, [string | null | undefined]>(),
+    sendChatImage: jest.fn<Promise<SendChatResult>, [string, string]>(),
   };
 }
 

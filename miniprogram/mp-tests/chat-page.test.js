@@ -1,6 +1,7 @@
 /**
  * The COMPILED 客服 page (dist/pages/chat/index) in miniprogram-simulate: it logs in with wx.login, loads the
- * history, and sending a message POSTs it and shows the bot's answer with its numbered choices.
+ * history (the user's own photo downloaded with the session token), sending a message POSTs it and shows the
+ * bot's answer with its numbered choices, and a picked photo is uploaded and shown.
  */
 const path = require('path');
 const { loadTaroPage, deepQuery, textOf, waitFor } = require('./taro-simulate');
@@ -8,6 +9,25 @@ const { fakeBackend } = require('./fake-backend');
 
 const DIST = path.resolve(__dirname, '../dist');
 const now = '2026-11-23T08:00:00.000Z';
+const OWN_PHOTO = '/api/mp/chat/images/img_0123456789abcdef0123456789abcdef';
+const SENT_PHOTO = '/api/mp/chat/images/img_fedcba9876543210fedcba9876543210';
+
+/**
+ * The src of every rendered chat picture, in order. The simulator's built-in <image> keeps no src attribute, so
+ * this reads Taro's render data (attribute names there are minified, hence "any value that looks like a URL").
+ */
+function imageSources(page) {
+  const sources = [];
+  const visit = (node) => {
+    if (!node || typeof node !== 'object') return;
+    if (typeof node.cl === 'string' && node.cl.split(/\s+/).includes('msg__image')) {
+      sources.push(...Object.values(node).filter((value) => typeof value === 'string' && /^(https?|wxfile):/.test(value)));
+    }
+    for (const child of node.cn || []) visit(child);
+  };
+  visit(page.instance.data.root);
+  return sources;
+}
 
 describe('compiled weapp chat page', () => {
   let backend;
@@ -28,7 +48,10 @@ describe('compiled weapp chat page', () => {
           cursor: now,
         }]
         : [200, {
-          messages: [{ id: 'h1#0', author: 'bot', kind: 'text', text: '您好，欢迎咨询安心保', createdAt: now }],
+          messages: [
+            { id: 'h0', author: 'user', kind: 'image', text: '', imageUrl: OWN_PHOTO, createdAt: now },
+            { id: 'h1#0', author: 'bot', kind: 'text', text: '您好，欢迎咨询安心保', createdAt: now },
+          ],
           state: 'bot',
           cursor: now,
         }]),
@@ -43,8 +66,29 @@ describe('compiled weapp chat page', () => {
         state: 'bot',
         duplicate: false,
       }],
+      'POST /api/mp/chat/images': (call) => [200, {
+        messages: [
+          { id: `miniprogram:${call.data.clientMessageId}`, author: 'user', kind: 'image', text: '', imageUrl: SENT_PHOTO, createdAt: now },
+          { id: `miniprogram:${call.data.clientMessageId}#0`, author: 'bot', kind: 'text', text: '收到您的图片。', createdAt: now },
+        ],
+        state: 'bot',
+        duplicate: false,
+      }],
     });
     wx.request = backend.request;
+    // The user's photos are private: fetched with the session header into a temp file <Image> can show.
+    wx.downloadFile = jest.fn((options) => {
+      setTimeout(() => {
+        options.success?.({ statusCode: 200, tempFilePath: 'http://tmp/downloaded-own-photo.png', errMsg: 'downloadFile:ok' });
+        options.complete?.({});
+      }, 0);
+      return { abort() {}, onProgressUpdate() {}, offProgressUpdate() {}, onHeadersReceived() {}, offHeadersReceived() {} };
+    });
+    wx.chooseImage = jest.fn((options) => setTimeout(() => {
+      options.success?.({ tempFilePaths: ['http://tmp/picked-photo.jpg'], tempFiles: [{ path: 'http://tmp/picked-photo.jpg', size: 2048 }], errMsg: 'chooseImage:ok' });
+      options.complete?.({});
+    }, 0));
+    wx.getFileSystemManager = jest.fn(() => ({ readFileSync: jest.fn(() => 'iVBORw0KGgoAAAANSUhEUg==') }));
     wx.login = jest.fn((options) => setTimeout(() => {
       options.success?.({ code: 'wx-code-1', errMsg: 'login:ok' });
       options.complete?.({});
@@ -87,6 +131,30 @@ describe('compiled weapp chat page', () => {
     expect(last.data.text).toBe('1');
   });
 
+  it('shows the user\'s own photo from the history, downloaded with the session token', async () => {
+    await waitFor(() => imageSources(page).includes('http://tmp/downloaded-own-photo.png'));
+    expect(wx.downloadFile).toHaveBeenCalledTimes(1);
+    const [download] = wx.downloadFile.mock.calls[0];
+    expect(download.url).toBe(`http://127.0.0.1:3000${OWN_PHOTO}`);
+    expect(download.header.Authorization).toBe('Bearer mps_test');
+  });
+
+  it('picks a photo with the 图片 button, uploads it and shows it with the bot\'s acknowledgement', async () => {
+    const button = deepQuery(page, '.chat__photo');
+    expect(button).toBeDefined();
+    expect(textOf(page)).toContain('图片');
+    button.dispatchEvent('tap');
+
+    await waitFor(() => textOf(page).includes('收到您的图片。'));
+    expect(wx.chooseImage).toHaveBeenCalledWith(expect.objectContaining({ count: 1, sizeType: ['compressed'] }));
+    const upload = backend.calls.find((c) => c.method === 'POST' && c.path === '/api/mp/chat/images');
+    expect(upload.data).toEqual({ clientMessageId: expect.stringMatching(/^[A-Za-z0-9_-]{8,64}$/), contentBase64: 'iVBORw0KGgoAAAANSUhEUg==' });
+    expect(upload.header.Authorization).toBe('Bearer mps_test');
+    // Our own photo is shown from the phone, not downloaded back.
+    expect(imageSources(page)).toContain('http://tmp/picked-photo.jpg');
+    expect(wx.downloadFile).toHaveBeenCalledTimes(1);
+  });
+
   it('shows the queue status and then the agent\'s reply (text and picture) from polling, without a refresh', async () => {
     await waitFor(() => textOf(page).includes('正在为您转接人工客服'), { timeout: 8000 });
     agentReplied = true;
@@ -95,7 +163,7 @@ describe('compiled weapp chat page', () => {
     expect(textOf(page)).toContain('人工客服');
     const polls = backend.calls.filter((c) => c.method === 'GET' && c.path === '/api/mp/chat/messages' && c.query.after);
     expect(polls[0].query.after).toBe(now);
-    await waitFor(() => deepQuery(page, '.msg__image'));
+    await waitFor(() => imageSources(page).includes('https://cdn.example.com/claim-guide.png'));
   });
 
   afterAll(() => page.detach());

@@ -29,7 +29,10 @@ import { WeComClient } from './wechat/wecom-client';
 import { setupInsurance } from './insurance/setup';
 import { insuranceLiveAnswers } from './insurance/live-answers';
 import { requireUser } from './channels/miniprogram-api/sessions';
-import { miniProgramChatRoutes, miniProgramPusher, type ChatUserResolver } from './channels/miniprogram-chat/routes';
+import { miniProgramChatRoutes, miniProgramPusher, staffChatImageRoutes, type ChatUserResolver } from './channels/miniprogram-chat/routes';
+import { ChatImages } from './channels/miniprogram-chat/images';
+import { loadInsuranceSettings } from './insurance/settings';
+import { defaultDocumentStorage } from './storage';
 
 export interface Platform {
   knowledge: KnowledgeBase;
@@ -98,7 +101,10 @@ export async function createPlatform(
   }
 
   // Policies, claims and payments inside WeChat; the mini-program's login guards its routes and its chat.
-  const insurance = setupInsurance({ config, logger, delivery });
+  // One document storage for claim documents and chat photos, with the same size limit.
+  const insuranceSettings = loadInsuranceSettings();
+  const documentStorage = defaultDocumentStorage(REPO_ROOT, config.DATA_DIR, insuranceSettings.documentStorageDir);
+  const insurance = setupInsurance({ config, logger, delivery, storage: documentStorage });
   stops.push(() => insurance.stop());
   routers.push(...insurance.routers);
   const miniProgramUser = requireUser(insurance.sessions);
@@ -107,7 +113,9 @@ export async function createPlatform(
     return { userId: ctx.state.customer!.mpOpenId };
   };
   delivery.register('miniprogram', miniProgramPusher);
-  routers.push(miniProgramChatRoutes({ pipeline, conversations, resolveUser: resolveMiniProgramUser }));
+  const chatImages = new ChatImages({ storage: documentStorage, maxBytes: insuranceSettings.maxDocumentBytes });
+  routers.push(miniProgramChatRoutes({ pipeline, conversations, resolveUser: resolveMiniProgramUser, images: chatImages }));
+  routers.push(staffChatImageRoutes({ images: chatImages }));
   // The same app for a browser: the h5 build calls /api on the origin that served it.
   routers.push(staticSiteRoutes({
     prefix: '/h5', root: path.resolve(REPO_ROOT, config.MINIPROGRAM_H5_DIR),

@@ -1,5 +1,5 @@
 import { ApiError } from './errors';
-import type { HttpMethod, HttpResponse, Transport } from './transport';
+import type { Downloader, HttpMethod, HttpResponse, Transport } from './transport';
 import { NetworkError } from './transport';
 import type {
   ApiErrorBody, Claim, ClaimReport, DocumentUpload, ClaimDocument, ItemList, LoginResult, Order, OrderRequest,
@@ -21,6 +21,8 @@ export interface ApiClientOptions {
   transport: Transport;
   tokens?: TokenSource;
   timeoutMs?: number;
+  /** For files the server keeps private (chat photos); needed only by downloadChatImage. */
+  download?: Downloader;
 }
 
 interface CallOptions {
@@ -28,6 +30,17 @@ interface CallOptions {
   query?: Record<string, string | number | undefined>;
   /** Send the session token, and on a 401 log in again and retry once. */
   auth?: boolean;
+  /** Longer than the default for uploads. */
+  timeoutMs?: number;
+}
+
+/** A photo upload is a few hundred KB of base64: give a slow mobile network time. */
+const UPLOAD_TIMEOUT_MS = 60_000;
+
+/** What went wrong while transport/downloader got no answer at all. */
+function noAnswer(err: unknown): ApiError {
+  const text = err instanceof NetworkError ? err.errMsg : String(err);
+  return new ApiError(0, /timeout/i.test(text) ? 'timeout' : 'network', text);
 }
 
 const isErrorBody = (data: unknown): data is ApiErrorBody =>
@@ -71,15 +84,20 @@ export class ApiClient {
 
   async call<T>(method: HttpMethod, path: string, options: CallOptions = {}): Promise<T> {
     if (!options.auth) return this.send<T>(method, path, options);
+    return this.withSession((token) => this.send<T>(method, path, options, token));
+  }
+
+  /** Runs `request` with the session token; on a 401 logs in again and runs it once more. */
+  private async withSession<T>(request: (token: string) => Promise<T>): Promise<T> {
     const tokens = this.options.tokens;
     if (!tokens) throw new Error('ApiClient: this call needs a session, but no TokenSource was given');
     const token = await tokens.token();
     try {
-      return await this.send<T>(method, path, options, token);
+      return await request(token);
     } catch (err) {
       if (!(err instanceof ApiError) || err.status !== 401) throw err;
       tokens.invalidate(token);
-      return this.send<T>(method, path, options, await tokens.token());
+      return request(await tokens.token());
     }
   }
 
@@ -94,11 +112,10 @@ export class ApiClient {
         url: this.url(path + toQuery(options.query)),
         data: options.body,
         headers,
-        timeoutMs: this.timeoutMs,
+        timeoutMs: options.timeoutMs ?? this.timeoutMs,
       });
     } catch (err) {
-      const text = err instanceof NetworkError ? err.errMsg : String(err);
-      throw new ApiError(0, /timeout/i.test(text) ? 'timeout' : 'network', text);
+      throw noAnswer(err);
     }
     const data = parse(response.data);
     if (response.status >= 200 && response.status < 300) return data as T;
@@ -123,6 +140,35 @@ export class ApiClient {
   }
   pollChat(after?: string | null) {
     return this.call<PollChatResult>('GET', '/api/mp/chat/messages', { query: { after: after ?? undefined }, auth: true });
+  }
+  /** A photo, as JSON like a claim document; the same clientMessageId on a resend is answered once. */
+  sendChatImage(contentBase64: string, clientMessageId: string) {
+    return this.call<SendChatResult>('POST', '/api/mp/chat/images', {
+      body: { clientMessageId, contentBase64 },
+      auth: true,
+      timeoutMs: UPLOAD_TIMEOUT_MS,
+    });
+  }
+  /**
+   * A chat photo kept by this server (an imageUrl like `/api/mp/chat/images/…`), fetched with the session token
+   * (an `<Image src>` cannot send it). Resolves to a local path to show.
+   */
+  async downloadChatImage(path: string): Promise<string> {
+    const download = this.options.download;
+    if (!download) throw new Error('ApiClient: downloadChatImage needs a Downloader');
+    return this.withSession(async (token) => {
+      let response;
+      try {
+        response = await download({ url: this.url(path), headers: { Authorization: `Bearer ${token}` }, timeoutMs: this.timeoutMs });
+      } catch (err) {
+        throw noAnswer(err);
+      }
+      if (response.status >= 200 && response.status < 300) return response.tempFilePath;
+      // The error body went to a file; the status says enough.
+      if (response.status === 401) throw new ApiError(401, 'unauthorized', 'HTTP 401');
+      if (response.status === 404) throw new ApiError(404, 'image_not_found', 'HTTP 404');
+      throw new ApiError(response.status, `http_${response.status}`, `HTTP ${response.status}`);
+    });
   }
 
   // ---- Products, quotes, orders ----

@@ -1,8 +1,9 @@
 import { ApiClient } from './api';
 import { ChatController } from './chat';
+import { ChatImageLoader } from './chat-images';
 import { loginCodeProvider, taroStorage } from './platform';
 import { Session } from './session';
-import { taroTransport } from './transport';
+import { taroDownloader, taroTransport } from './transport';
 
 /** API_BASE is inlined by config/index.ts; '' means the origin that served the page (h5). */
 const baseUrl = typeof API_BASE === 'string' ? API_BASE : '';
@@ -15,7 +16,8 @@ export const session = new Session({
   storage: taroStorage,
 });
 
-export const api = new ApiClient({ baseUrl, transport: taroTransport, tokens: session });
+export const api = new ApiClient({ baseUrl, transport: taroTransport, download: taroDownloader, tokens: session });
 apiRef = api;
 
-export const chat = new ChatController(api);
+export const chatImages = new ChatImageLoader((path) => api.downloadChatImage(path));
+export const chat = new ChatController(api, { images: chatImages });

@@ -1,13 +1,22 @@
 import type { ApiClient } from './api';
+import type { ChatImageLoader } from './chat-images';
 import { ApiError, messageOf } from './errors';
+import { readAsBase64, type PickedImage } from './files';
 import { createStore, type Store } from './store';
 import type { ChatMessage, ConversationState } from './types';
 
 /** A message on screen: what the server has, plus our own not-yet-confirmed sends. */
 export interface ChatItem extends ChatMessage {
-  /** Only on the user's own messages before the server has them. */
-  localStatus?: 'sending' | 'failed';
+  /**
+   * Only on the user's own messages before the server has them: 'failed' may be sent again, 'rejected' was
+   * refused for what it is (a photo too large, not a picture) and can only be removed.
+   */
+  localStatus?: 'sending' | 'failed' | 'rejected';
+  /** Why a send failed or was refused, in the customer's words. */
+  localError?: string;
   clientMessageId?: string;
+  /** A photo being sent: the picked file, read again on a resend. */
+  localImage?: PickedImage;
 }
 
 export interface ChatState {
@@ -38,9 +47,28 @@ export interface ChatOptions {
   agentMaxDelayMs?: number;
   factor?: number;
   newId?: () => string;
+  /** The picked photo's bytes as base64 (services/files.ts by default). */
+  readImage?: (image: PickedImage) => Promise<string>;
+  /** Told about photos we send, so they show from the phone instead of being downloaded back. */
+  images?: Pick<ChatImageLoader, 'remember' | 'reset'>;
 }
 
-type ChatApi = Pick<ApiClient, 'sendChat' | 'pollChat'>;
+type ChatApi = Pick<ApiClient, 'sendChat' | 'pollChat' | 'sendChatImage'>;
+
+/** Refusals a resend cannot fix: the request itself is wrong (bad or too large photo). */
+const isRejection = (err: unknown) => err instanceof ApiError && [400, 413, 415].includes(err.status);
+
+/** In the chat only photos are sent: say so, rather than the claim-document wording. */
+const PHOTO_ERRORS: Record<string, string> = {
+  document_too_large: '图片太大，请换一张较小的图片',
+  payload_too_large: '图片太大，请换一张较小的图片',
+  unsupported_document_type: '只能发送 JPG、PNG 或 WebP 格式的图片',
+  empty_document: '图片是空的，请重新选择',
+};
+
+function failureOf(err: unknown, photo: boolean): string {
+  return (photo && err instanceof ApiError && PHOTO_ERRORS[err.code]) || messageOf(err);
+}
 
 const defaultTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -93,6 +121,8 @@ export class ChatController {
   private readonly agentMaxDelay: number;
   private readonly factor: number;
   private readonly newId: () => string;
+  private readonly readImage: (image: PickedImage) => Promise<string>;
+  private readonly images?: Pick<ChatImageLoader, 'remember' | 'reset'>;
   private timer: unknown;
   private running = false;
   private polling: Promise<void> | undefined;
@@ -107,6 +137,8 @@ export class ChatController {
     this.agentMaxDelay = options.agentMaxDelayMs ?? 5_000;
     this.factor = options.factor ?? 2;
     this.newId = options.newId ?? newClientMessageId;
+    this.readImage = options.readImage ?? readAsBase64;
+    this.images = options.images;
     this.store = createStore(initialChatState());
   }
 
@@ -146,12 +178,38 @@ export class ChatController {
     await this.deliver(local);
   }
 
+  /** A picked photo: shown at once from the phone, then uploaded (idempotent by client message id like text). */
+  async sendImage(image: PickedImage): Promise<void> {
+    const clientMessageId = this.newId();
+    const local: ChatItem = {
+      id: `local:${clientMessageId}`,
+      author: 'user',
+      kind: 'image',
+      text: '',
+      imageUrl: image.path,
+      createdAt: new Date().toISOString(),
+      localStatus: 'sending',
+      clientMessageId,
+      localImage: image,
+    };
+    this.store.set((s) => ({ messages: [...s.messages, local] }));
+    await this.deliver(local);
+  }
+
   /** Resend a failed message with the same client id (the server answers it once). */
   async retry(clientMessageId: string): Promise<void> {
     const item = this.store.get().messages.find((m) => m.clientMessageId === clientMessageId && m.localStatus === 'failed');
     if (!item) return;
-    this.replaceLocal(clientMessageId, [{ ...item, localStatus: 'sending' }]);
-    await this.deliver(item);
+    const sending: ChatItem = { ...item, localStatus: 'sending', localError: undefined };
+    this.replaceLocal(clientMessageId, [sending]);
+    await this.deliver(sending);
+  }
+
+  /** Take a refused or failed message off the screen (it never reached the server). */
+  dismiss(clientMessageId: string): void {
+    this.store.set((s) => ({
+      messages: s.messages.filter((m) => m.clientMessageId !== clientMessageId || !m.localStatus || m.localStatus === 'sending'),
+    }));
   }
 
   /** A numbered choice chip: the server expects the number as the text. */
@@ -162,7 +220,13 @@ export class ChatController {
   private async deliver(local: ChatItem): Promise<void> {
     const clientMessageId = local.clientMessageId!;
     try {
-      const result = await this.api.sendChat(local.text, clientMessageId);
+      const result = local.localImage
+        ? await this.api.sendChatImage(await this.readImage(local.localImage), clientMessageId)
+        : await this.api.sendChat(local.text, clientMessageId);
+      if (local.localImage) {
+        const own = result.messages.find((m) => m.author === 'user' && m.imageUrl);
+        if (own?.imageUrl) this.images?.remember(own.imageUrl, local.localImage.path);
+      }
       this.store.set((s) => {
         const without = s.messages.filter((m) => m.clientMessageId !== clientMessageId || !m.localStatus);
         const position = s.messages.findIndex((m) => m.clientMessageId === clientMessageId && m.localStatus);
@@ -177,7 +241,7 @@ export class ChatController {
         // Still being answered (e.g. a resend after a timeout): the poll brings the answer.
         this.replaceLocal(clientMessageId, []);
       } else {
-        this.replaceLocal(clientMessageId, [{ ...local, localStatus: 'failed' }]);
+        this.replaceLocal(clientMessageId, [{ ...local, localStatus: isRejection(err) ? 'rejected' : 'failed', localError: failureOf(err, Boolean(local.localImage)) }]);
       }
     }
     this.speedUp();
@@ -224,6 +288,7 @@ export class ChatController {
   reset(): void {
     this.stop();
     this.store.set(initialChatState());
+    this.images?.reset();
   }
 
   get isPolling(): boolean {

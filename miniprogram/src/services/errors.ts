@@ -39,6 +39,13 @@ const MESSAGES: Record<string, string> = {
   no_cooling_off_period: '本产品没有犹豫期，无法全额退保',
   payload_too_large: '文件太大，请压缩后再上传',
   unsupported_document: '不支持的文件格式，请上传照片或 PDF',
+  // The server's upload checks (claim documents and chat photos share them).
+  unsupported_document_type: '不支持的文件格式，请上传照片或 PDF',
+  document_too_large: '文件太大，请压缩后再上传',
+  empty_document: '文件是空的，请重新选择',
+  image_not_found: '图片不存在或已删除',
+  images_unavailable: '暂时无法发送图片，请稍后再试',
+  client_message_id_reused: '消息发送冲突，请重新发送',
   internal_error: '服务器开小差了，请稍后重试',
 };
 

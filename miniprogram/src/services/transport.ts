@@ -43,3 +43,29 @@ export const taroTransport: Transport = async (request) => {
     throw new NetworkError(errMsg);
   }
 };
+
+export interface DownloadRequest {
+  url: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+}
+
+export interface DownloadResponse {
+  status: number;
+  /** A local path `<Image>` and previewImage can show (a temp file in the mini-program, a blob: URL in h5). */
+  tempFilePath: string;
+}
+
+/** Fetches a file to a local path. Resolves for every HTTP status; rejects only when nothing came back. */
+export type Downloader = (request: DownloadRequest) => Promise<DownloadResponse>;
+
+/** wx.downloadFile in the mini-program, XHR in h5: unlike `<Image src>`, both can send the session header. */
+export const taroDownloader: Downloader = async (request) => {
+  try {
+    const response = await Taro.downloadFile({ url: request.url, header: request.headers, timeout: request.timeoutMs });
+    return { status: response.statusCode, tempFilePath: response.tempFilePath };
+  } catch (err) {
+    const errMsg = (err as { errMsg?: string })?.errMsg ?? String(err);
+    throw new NetworkError(errMsg);
+  }
+};

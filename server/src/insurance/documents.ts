@@ -1,3 +1,5 @@
+import { fieldError } from './errors';
+
 /**
  * What an uploaded file really is, from its first bytes; the name and the client's content type are not trusted.
  * Claim documents are photos (JPEG, PNG, WebP, HEIC from iPhones) or PDFs.
@@ -23,3 +25,31 @@ export function sniffDocumentType(bytes: Buffer): DocumentType | undefined {
 }
 
 export const ACCEPTED_DOCUMENT_TYPES = 'JPEG, PNG, WebP or HEIC photos, or PDF';
+
+export interface UploadCheck {
+  /** Largest file accepted, in bytes after base64 decoding. */
+  maxBytes: number;
+  /** The request field that carried the bytes, named in errors. */
+  field: string;
+  /** Narrower than every sniffable type, e.g. photos only; refused with the same code as an unknown type. */
+  accept?: readonly DocumentType['contentType'][];
+  /** What `accept` allows, in words for the error message. */
+  acceptedDescription?: string;
+}
+
+/**
+ * Decodes an uploaded base64 file and checks it the way every upload is checked (claim documents, chat photos):
+ * 400 empty_document, 413 document_too_large, 415 unsupported_document_type.
+ */
+export function readUploadedDocument(contentBase64: string, check: UploadCheck): { bytes: Buffer; type: DocumentType } {
+  const bytes = Buffer.from(contentBase64, 'base64');
+  if (bytes.length === 0) throw fieldError(400, 'empty_document', check.field, 'the file is empty');
+  if (bytes.length > check.maxBytes) {
+    throw fieldError(413, 'document_too_large', check.field, `the file is ${bytes.length} bytes; at most ${check.maxBytes}`);
+  }
+  const type = sniffDocumentType(bytes);
+  if (!type || (check.accept && !check.accept.includes(type.contentType))) {
+    throw fieldError(415, 'unsupported_document_type', check.field, `the file is not a ${check.acceptedDescription ?? ACCEPTED_DOCUMENT_TYPES}`);
+  }
+  return { bytes, type };
+}

@@ -3,8 +3,10 @@ import Taro, { useDidHide, useDidShow } from '@tarojs/taro';
 import { useEffect, useState } from 'react';
 import { LoginGate } from '../../components/LoginGate';
 import { ErrorState, Loading } from '../../components/StatusView';
-import { chat } from '../../services/app';
+import { chat, chatImages } from '../../services/app';
 import type { ChatItem } from '../../services/chat';
+import { messageOf } from '../../services/errors';
+import { pickImages } from '../../services/files';
 import { formatClock } from '../../services/format';
 import { openPage } from '../../services/platform';
 import { useStore } from '../../services/store';
@@ -19,20 +21,47 @@ const STATE_TEXT: Record<ConversationState, string> = {
 
 const QUICK_QUESTIONS = ['怎么报案', '理赔需要什么材料', '怎么退保', '转人工'];
 
+/**
+ * A picture in a message. The user's photos are private on the server, so they are downloaded with the session
+ * first (loading, then the picture or a tap-to-retry); other pictures show directly. Tap to see it full screen.
+ */
+function ChatPhoto({ url }: { url: string }) {
+  const loaded = useStore(chatImages.store, (s) => s.images[url]);
+  const shown = loaded ?? chatImages.stateOf(url);
+  useEffect(() => {
+    void chatImages.load(url);
+  }, [url]);
+  if (!shown || shown.status === 'loading') {
+    return (
+      <View className='msg__image-box msg__image-box--loading'>
+        <Text className='muted small'>图片加载中…</Text>
+      </View>
+    );
+  }
+  if (shown.status === 'failed') {
+    return (
+      <View className='msg__image-box msg__image-box--failed' onClick={() => void chatImages.retry(url)}>
+        <Text className='small'>图片加载失败，点击重试</Text>
+      </View>
+    );
+  }
+  return (
+    <Image
+      className='msg__image'
+      src={shown.src}
+      mode='widthFix'
+      onClick={() => void Taro.previewImage({ urls: [shown.src], current: shown.src })}
+    />
+  );
+}
+
 function Message({ item }: { item: ChatItem }) {
   const mine = item.author === 'user';
   return (
     <View className={`msg ${mine ? 'msg--mine' : 'msg--theirs'} msg--${item.author}`}>
       {!mine && <Text className='msg__who'>{item.author === 'agent' ? '人工客服' : '智能客服'}</Text>}
       <View className='msg__bubble'>
-        {item.imageUrl && (
-          <Image
-            className='msg__image'
-            src={item.imageUrl}
-            mode='widthFix'
-            onClick={() => void Taro.previewImage({ urls: [item.imageUrl!], current: item.imageUrl! })}
-          />
-        )}
+        {item.imageUrl && <ChatPhoto url={item.imageUrl} />}
         {item.text !== '' && <Text className='msg__text' userSelect>{item.text}</Text>}
         {item.choices && item.choices.length > 0 && (
           <View className='msg__choices'>
@@ -58,7 +87,12 @@ function Message({ item }: { item: ChatItem }) {
         {item.localStatus === 'sending' && <Text className='muted small'>发送中…</Text>}
         {item.localStatus === 'failed' && (
           <View className='msg__retry' onClick={() => void chat.retry(item.clientMessageId!)}>
-            <Text>发送失败，点击重发</Text>
+            <Text>{item.localError ? `${item.localError}，点击重发` : '发送失败，点击重发'}</Text>
+          </View>
+        )}
+        {item.localStatus === 'rejected' && (
+          <View className='msg__retry' onClick={() => chat.dismiss(item.clientMessageId!)}>
+            <Text>{item.localError ?? '发送失败'}（点击移除）</Text>
           </View>
         )}
         {!item.localStatus && <Text className='muted small'>{formatClock(item.createdAt)}</Text>}
@@ -74,6 +108,7 @@ function Conversation() {
   const loadError = useStore(chat.store, (s) => s.loadError);
   const offline = useStore(chat.store, (s) => s.offline);
   const [draft, setDraft] = useState('');
+  const [picking, setPicking] = useState(false);
 
   useEffect(() => {
     if (!chat.store.get().loaded) chat.load().catch(() => undefined);
@@ -87,6 +122,21 @@ function Conversation() {
     if (!text.trim()) return;
     setDraft('');
     void chat.send(text);
+  };
+
+  /** One photo from the album or camera; it appears at once and uploads in the background. */
+  const sendPhoto = async () => {
+    if (picking) return;
+    setPicking(true);
+    try {
+      const [photo] = await pickImages(1);
+      if (photo) void chat.sendImage(photo);
+    } catch (err) {
+      const errMsg = (err as { errMsg?: string })?.errMsg ?? '';
+      if (!/cancel/.test(errMsg)) void Taro.showToast({ title: messageOf(err), icon: 'none' });
+    } finally {
+      setPicking(false);
+    }
   };
 
   const lastId = messages.length ? `m${messages.length - 1}` : '';
@@ -119,6 +169,14 @@ function Conversation() {
         <View className='chat__spacer' />
       </ScrollView>
       <View className='chat__bar'>
+        <View
+          className={`chat__photo ${picking ? 'chat__photo--busy' : ''}`}
+          ariaLabel='发送图片'
+          ariaRole='button'
+          onClick={() => void sendPhoto()}
+        >
+          <Text>{picking ? '选择中' : '图片'}</Text>
+        </View>
         <Input
           className='chat__input'
           value={draft}
