@@ -9,7 +9,7 @@ import {
 } from './claim-state';
 import type { CustomerRef } from './customers';
 import { addDays, chinaDate } from './dates';
-import { ACCEPTED_DOCUMENT_TYPES, sniffDocumentType } from './documents';
+import { readUploadedDocument } from './documents';
 import { fieldError } from './errors';
 import { businessNumber } from './ids';
 import { Claim, type ClaimActor, type ClaimDocumentRecord, type ClaimRecord, type IncidentKind } from './models';
@@ -94,13 +94,7 @@ export class Claims {
     if (claim.documents.length >= MAX_DOCUMENTS_PER_CLAIM) {
       throw conflict('too_many_documents', `a claim takes at most ${MAX_DOCUMENTS_PER_CLAIM} documents`);
     }
-    const bytes = Buffer.from(body.contentBase64, 'base64');
-    if (bytes.length === 0) throw fieldError(400, 'empty_document', 'contentBase64', 'the file is empty');
-    if (bytes.length > this.deps.maxDocumentBytes) {
-      throw fieldError(413, 'document_too_large', 'contentBase64', `the file is ${bytes.length} bytes; at most ${this.deps.maxDocumentBytes}`);
-    }
-    const type = sniffDocumentType(bytes);
-    if (!type) throw fieldError(415, 'unsupported_document_type', 'contentBase64', `the file is not a ${ACCEPTED_DOCUMENT_TYPES}`);
+    const { bytes, type } = readUploadedDocument(body.contentBase64, { maxBytes: this.deps.maxDocumentBytes, field: 'contentBase64' });
 
     const document: ClaimDocumentRecord = {
       _id: `doc_${randomBytes(8).toString('hex')}`,
