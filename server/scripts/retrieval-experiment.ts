@@ -4,6 +4,7 @@
  *
  *   npx tsx scripts/retrieval-experiment.ts --kb KB.jsonl --queries QUERIES.jsonl [--folds 5] [--options JSON] [--calibration JSON]
  *   npx tsx scripts/retrieval-experiment.ts --synthetic 3000x10
+ *   npx tsx scripts/retrieval-experiment.ts --calibrate 'faq:KB.jsonl:QUERIES.jsonl;intent:TRAIN.jsonl:TEST.jsonl' [--outside TEXTS.jsonl]
  *
  * KB rows {"id","question","answer"} (rows sharing an id become one document with several questions);
  * query rows {"query","id"}.
@@ -28,7 +29,8 @@ import {
 const USAGE =
   'usage: npx tsx scripts/retrieval-experiment.ts --kb KB.jsonl --queries QUERIES.jsonl [--folds N]\n' +
   '         [--options \'{"fillerWeight":0,"weights":{"answerWords":0.5}}\'] [--calibration \'{"intercept":…,"coefficients":{…}}\']\n' +
-  '       npx tsx scripts/retrieval-experiment.ts --synthetic DOCSxQUESTIONS (e.g. 3000x10)';
+  '       npx tsx scripts/retrieval-experiment.ts --synthetic DOCSxQUESTIONS (e.g. 3000x10)\n' +
+  "       npx tsx scripts/retrieval-experiment.ts --calibrate 'faq:KB:QUERIES;intent:TRAIN:TEST' [--outside TEXTS.jsonl]";
 
 function readJsonLines(file: string): Array<Record<string, unknown>> {
   return fs
@@ -149,6 +151,7 @@ function roundCalibration(c: ConfidenceCalibration): ConfidenceCalibration {
       relativeMargin: round(c.coefficients.relativeMargin, 2),
       questionOverlap: round(c.coefficients.questionOverlap, 2),
       sequenceSimilarity: round(c.coefficients.sequenceSimilarity, 2),
+      informativeCoverage: round(c.coefficients.informativeCoverage, 2),
     },
   };
 }
@@ -237,10 +240,91 @@ function syntheticTiming(spec: string): void {
   );
 }
 
+interface LabelledSet {
+  name: string;
+  examples: LabelledFeatures[];
+}
+
+/** Intent data as retrieval: one document per label whose questions are its training texts. */
+function readIntentSet(trainFile: string, testFile: string): { documents: RetrievalDocument[]; queries: Array<{ query: string; id: string }> } {
+  const byLabel = new Map<string, RetrievalDocument>();
+  for (const row of readJsonLines(trainFile)) {
+    const label = String(row.label);
+    const document = byLabel.get(label) ?? { id: label, questions: [] };
+    document.questions.push(String(row.text));
+    byLabel.set(label, document);
+  }
+  return { documents: [...byLabel.values()], queries: readJsonLines(testFile).map((row) => ({ query: String(row.text), id: String(row.label) })) };
+}
+
+function labelledFeatures(index: RetrievalIndex, queries: Array<{ query: string; id: string | undefined }>): LabelledFeatures[] {
+  const examples: LabelledFeatures[] = [];
+  for (const { query, id } of queries) {
+    const features = index.confidenceFeatures(query);
+    // id undefined: an out-of-scope question, so whatever comes first is wrong.
+    if (features) examples.push({ features, correct: id !== undefined && index.search(query, 1)[0]?.id === id });
+  }
+  return examples;
+}
+
+/**
+ * Fits the confidence model on several labelled sets pooled with equal weight, and reports each set's calibration
+ * under a model fitted without it (left-one-set-out), so a coefficient that only suits one file shows up.
+ * `--outside`: texts from another domain asked against every faq set's index, all labelled wrong (nothing there
+ * answers them), so the model sees what out-of-scope questions look like.
+ */
+function calibrate(spec: string, outsideFile: string | undefined, options: RetrievalIndexOptions): void {
+  const sets: LabelledSet[] = [];
+  for (const part of spec.split(';').filter(Boolean)) {
+    const [kind, first, second] = part.split(':');
+    if (!first || !second || !fs.existsSync(first) || !fs.existsSync(second)) throw new CliUsageError(`--calibrate: bad set "${part}"\n${USAGE}`);
+    const { documents, queries } = kind === 'intent' ? readIntentSet(first, second) : { documents: readKb(first), queries: readQueries(second) };
+    const index = buildRetrievalIndex(documents, options);
+    sets.push({ name: `${kind}:${first.split('/').slice(-2).join('/')}`, examples: labelledFeatures(index, queries) });
+    if (kind === 'faq' && outsideFile) {
+      const outside = readJsonLines(outsideFile).map((row) => ({ query: String(row.text ?? row.query), id: undefined }));
+      sets.push({ name: `outside:${outsideFile.split('/').slice(-2).join('/')}`, examples: labelledFeatures(index, outside) });
+    }
+  }
+  // Equal weight per set; an out-of-scope set half that, so it teaches what junk looks like without pretending that
+  // a fifth of all traffic is junk.
+  const weighted = (chosen: LabelledSet[]) =>
+    chosen.flatMap((set) =>
+      set.examples.map((e) => ({ ...e, weight: ((set.name.startsWith('outside:') ? 0.5 : 1) * 1000) / Math.max(1, set.examples.length) })),
+    );
+  // Experiments: DROP_FEATURES=a,b fits without those features (zeroed, so their coefficient stays 0).
+  const dropped = (process.env.DROP_FEATURES ?? '').split(',').filter(Boolean);
+  for (const set of sets) for (const e of set.examples) for (const name of dropped) (e.features as unknown as Record<string, number>)[name] = 0;
+  const fitted = fitConfidenceCalibration(weighted(sets));
+  console.log('pooled calibration (equal weight per set):', JSON.stringify(roundCalibration(fitted)));
+  for (const set of sets) {
+    const without = fitConfidenceCalibration(weighted(sets.filter((s) => s !== set)));
+    const predict = (c: ConfidenceCalibration) => set.examples.map((e) => ({ confidence: applyCalibration(c, e.features), correct: e.correct }));
+    const heldOut = reliabilityTable(predict(without));
+    const pooled = reliabilityTable(predict(fitted));
+    const shipped = reliabilityTable(predict(DEFAULT_CALIBRATION));
+    const answered = (c: ConfidenceCalibration, threshold: number) => predict(c).filter((p) => p.confidence >= threshold);
+    const precisionAt = (c: ConfidenceCalibration) => {
+      const above = answered(c, 0.5);
+      return `${above.length}/${set.examples.length} ≥0.5, ${above.length ? round(above.filter((p) => p.correct).length / above.length) : '-'} right`;
+    };
+    console.log(
+      `${set.name.padEnd(36)} n=${set.examples.length} top1=${round(set.examples.filter((e) => e.correct).length / Math.max(1, set.examples.length))}` +
+        `  ECE pooled ${round(pooled.expectedCalibrationError)} held-out ${round(heldOut.expectedCalibrationError)} shipped ${round(shipped.expectedCalibrationError)}` +
+        ` | pooled: ${precisionAt(fitted)} | held-out: ${precisionAt(without)} | shipped: ${precisionAt(DEFAULT_CALIBRATION)}`,
+    );
+  }
+}
+
 runCli(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['kb', 'queries', 'folds', 'options', 'calibration', 'synthetic'] });
+  const args = parseArgs(process.argv.slice(2), { values: ['kb', 'queries', 'folds', 'options', 'calibration', 'synthetic', 'calibrate', 'outside'] });
   if (typeof args.synthetic === 'string') {
     syntheticTiming(args.synthetic);
+    return;
+  }
+  if (typeof args.calibrate === 'string') {
+    const options: RetrievalIndexOptions = typeof args.options === 'string' ? (JSON.parse(args.options) as RetrievalIndexOptions) : {};
+    calibrate(args.calibrate, typeof args.outside === 'string' ? args.outside : undefined, options);
     return;
   }
   for (const flag of ['kb', 'queries'] as const) {

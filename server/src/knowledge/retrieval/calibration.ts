@@ -8,15 +8,26 @@
 export interface ConfidenceFeatures {
   /** Top-1 combined score (each channel normalised by the query's IDF mass, so ≈ weighted share of query matched). */
   topScore: number;
-  /** (top1 − top2) / top1: how clearly the winner stands out; 1 when there is no runner-up. */
+  /** (top1 − top2) / max(top1, 1): how clearly the winner stands out (a faint lone match does not). */
   relativeMargin: number;
   /** Character n-gram Dice between the query and the top-1's closest question: absolute phrasing overlap. */
   questionOverlap: number;
   /** Order-aware (LCS) similarity of the query and the top-1's closest question, in [0, 1]. */
   sequenceSimilarity: number;
+  /**
+   * Share of the query's informative word mass (IDF × general-language prior) the top-1 contains, in [0, 1]: low when
+   * the query's topic words are nowhere in it, however well its generic words matched (out-of-scope questions).
+   */
+  informativeCoverage: number;
 }
 
-export const CONFIDENCE_FEATURE_NAMES = ['topScore', 'relativeMargin', 'questionOverlap', 'sequenceSimilarity'] as const;
+export const CONFIDENCE_FEATURE_NAMES = [
+  'topScore',
+  'relativeMargin',
+  'questionOverlap',
+  'sequenceSimilarity',
+  'informativeCoverage',
+] as const;
 
 export interface ConfidenceCalibration {
   intercept: number;
@@ -29,7 +40,8 @@ export function featureVector(features: ConfidenceFeatures): number[] {
 
 export function applyCalibration(calibration: ConfidenceCalibration, features: ConfidenceFeatures): number {
   let z = calibration.intercept;
-  for (const name of CONFIDENCE_FEATURE_NAMES) z += calibration.coefficients[name] * features[name];
+  // A calibration saved before a feature existed has no coefficient for it: that feature then counts 0.
+  for (const name of CONFIDENCE_FEATURE_NAMES) z += (calibration.coefficients[name] ?? 0) * features[name];
   return sigmoid(z);
 }
 
@@ -41,6 +53,8 @@ export interface LabelledFeatures {
   features: ConfidenceFeatures;
   /** Whether the top-1 result was the right one. */
   correct: boolean;
+  /** How much this example counts in the fit (default 1): lets several labelled sets be pooled with equal weight. */
+  weight?: number;
 }
 
 /**
@@ -51,15 +65,17 @@ export function fitConfidenceCalibration(examples: readonly LabelledFeatures[], 
   const dimension = CONFIDENCE_FEATURE_NAMES.length + 1;
   const rows = examples.map((e) => [1, ...featureVector(e.features)]);
   const labels = examples.map((e) => (e.correct ? 1 : 0));
+  const exampleWeights = examples.map((e) => e.weight ?? 1);
   const weights = new Array<number>(dimension).fill(0);
   for (let iteration = 0; iteration < 50; iteration++) {
     const gradient = new Array<number>(dimension).fill(0);
     const hessian = Array.from({ length: dimension }, () => new Array<number>(dimension).fill(0));
     rows.forEach((row, i) => {
       const p = sigmoid(dot(weights, row));
-      const curvature = Math.max(p * (1 - p), 1e-9);
+      const weight = exampleWeights[i];
+      const curvature = Math.max(p * (1 - p), 1e-9) * weight;
       for (let a = 0; a < dimension; a++) {
-        gradient[a] += (p - labels[i]) * row[a];
+        gradient[a] += weight * (p - labels[i]) * row[a];
         for (let b = 0; b < dimension; b++) hessian[a][b] += curvature * row[a] * row[b];
       }
     });
@@ -87,7 +103,7 @@ function dot(a: readonly number[], b: readonly number[]): number {
   return sum;
 }
 
-/** Gaussian elimination with partial pivoting; the systems here are 5×5. */
+/** Gaussian elimination with partial pivoting; the systems here are one row per feature plus the intercept. */
 function solveLinearSystem(matrix: number[][], vector: number[]): number[] {
   const n = vector.length;
   const a = matrix.map((row, i) => [...row, vector[i]]);

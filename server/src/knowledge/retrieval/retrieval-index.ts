@@ -76,14 +76,16 @@ export const DEFAULT_BM25: Readonly<{ question: Bm25Parameters; answer: Bm25Para
 };
 
 /**
- * Logistic calibration fitted (scripts/retrieval-experiment.ts reports it) on three labelled Chinese sets pooled with
- * equal weight: real insurance questions (Baidu Zhidao) and two intent sets used as retrieval (many phrasings per
- * document). Left-one-set-out ECE is 0.08–0.10. Re-fit with `fitConfidenceCalibration` on a deployment's own
- * labelled questions, and after changing ranking weights (the features' scale moves with them).
+ * Logistic calibration fitted with `scripts/retrieval-experiment.ts --calibrate` on three labelled Chinese sets pooled
+ * with equal weight (real insurance questions from Baidu Zhidao, and two intent sets used as retrieval with many
+ * phrasings per document) plus, at half weight, general-domain requests asked of the insurance knowledge base, every
+ * answer to which is wrong: without them the model never sees an out-of-scope question and trusts any lone match.
+ * Pooled ECE 0.05–0.10 on the in-scope sets. Re-fit with `fitConfidenceCalibration` on a deployment's own labelled
+ * questions, and after changing ranking weights (the features' scale moves with them).
  */
 export const DEFAULT_CALIBRATION: Readonly<ConfidenceCalibration> = {
-  intercept: -2.02,
-  coefficients: { topScore: -0.11, relativeMargin: 4.51, questionOverlap: 0.69, sequenceSimilarity: 3.44 },
+  intercept: -3.45,
+  coefficients: { topScore: -0.72, relativeMargin: 4.63, questionOverlap: 2.32, sequenceSimilarity: 6.8, informativeCoverage: 0.22 },
 };
 
 export interface RetrievalIndexOptions {
@@ -145,6 +147,8 @@ interface Candidate {
   matchedQuestions: number[];
   /** Order-aware similarity of the closest question in [0, 1] (0 until re-ranked). */
   sequenceSimilarity: number;
+  /** Share of the query's informative word mass this candidate contains (measured for the top-1 only). */
+  informativeCoverage: number;
 }
 
 /**
@@ -389,9 +393,14 @@ export class RetrievalIndex {
   private rank(query: string, k: number, options: RetrievalSearchOptions): Candidate[] {
     const w = this.weights;
     const sequenceWeight = w.questionSequence + w.querySequence;
-    this.scoreDocuments(this.analyzer.analyseQuery(query), options.classifierScores);
+    const analysed = this.analyzer.analyseQuery(query);
+    this.scoreDocuments(analysed, options.classifierScores);
     const shortlist = this.takeTopCandidates(sequenceWeight > 0 ? Math.max(k, RERANK_DEPTH) : k);
-    if (shortlist.length === 0 || sequenceWeight === 0) return shortlist;
+    if (shortlist.length === 0) return shortlist;
+    if (sequenceWeight === 0) {
+      this.measureCoverage(analysed, shortlist[0]);
+      return shortlist;
+    }
     const matcher = new SubsequenceMatcher(this.analyzer.surface(query));
     for (const candidate of shortlist) {
       const record = this.slotRecords[candidate.slot] as DocumentRecord;
@@ -417,7 +426,45 @@ export class RetrievalIndex {
       if (bestQuestion >= 0) candidate.bestQuestionUnit = record.questionUnits[bestQuestion];
     }
     shortlist.sort((a, b) => compareCandidates(a.score, this.idOfSlot(a.slot), b.score, this.idOfSlot(b.slot)));
+    this.measureCoverage(analysed, shortlist[0]);
     return shortlist.slice(0, k);
+  }
+
+  /**
+   * How much of the query's informative content the candidate actually contains, for the confidence: each distinct
+   * query word weighs its IDF among questions times its general-language prior (filler scaled down), and counts as
+   * matched when one of the candidate's matching questions, or its answer, has it. A word no question has gets the
+   * largest IDF, so "航班延误补偿" against a knowledge base that never mentions flights keeps most of its mass
+   * unmatched however well "补偿" matched. Only the top-1 is measured: a few short scans, no per-document storage.
+   */
+  private measureCoverage(analysed: WeightedAnalysedText, candidate: Candidate): void {
+    const record = this.slotRecords[candidate.slot] as DocumentRecord;
+    const weightOf = new Map<string, number>();
+    analysed.words.forEach((word, i) => weightOf.set(word, Math.max(weightOf.get(word) ?? 0, analysed.wordWeights[i])));
+    const questionWords = this.questions.words;
+    const answerWords = this.answers.words;
+    let total = 0;
+    let matched = 0;
+    for (const [word, weight] of weightOf) {
+      const mass = weight * questionWords.termIdf(word);
+      total += mass;
+      const questionId = questionWords.liveTermId(word);
+      let found = false;
+      if (questionId !== undefined) {
+        for (const position of candidate.matchedQuestions) {
+          if (questionWords.unitHasTerm(record.questionUnits[position], questionId)) {
+            found = true;
+            break;
+          }
+        }
+      }
+      if (!found && record.answerUnit >= 0) {
+        const answerId = answerWords.liveTermId(word);
+        found = answerId !== undefined && answerWords.unitHasTerm(record.answerUnit, answerId);
+      }
+      if (found) matched += mass;
+    }
+    candidate.informativeCoverage = total > 0 ? matched / total : 0;
   }
 
   private idOfSlot(slot: number): string {
@@ -520,6 +567,7 @@ export class RetrievalIndex {
         questionOverlap: this.questionBestOverlap[slot],
         matchedQuestions,
         sequenceSimilarity: 0,
+        informativeCoverage: 0,
       };
     });
     for (const slot of this.touchedSlots) {
@@ -577,8 +625,11 @@ export class RetrievalIndex {
         candidate.bestQuestionUnit >= 0
           ? record.document.questions[record.questionUnits.indexOf(candidate.bestQuestionUnit)] ?? record.document.questions[0] ?? ''
           : record.document.questions[0] ?? '';
-      // Lower ranks share the top-1's missing probability mass in proportion to their scores.
-      const confidence = rank === 0 ? topConfidence : restScore > 0 ? ((1 - topConfidence) * Math.max(candidate.score, 0)) / restScore : 0;
+      // Lower ranks share the top-1's missing probability mass in proportion to their scores, but never above the
+      // top-1's confidence scaled by their score: a lone runner-up must not look surer than the winner.
+      const share = restScore > 0 ? ((1 - topConfidence) * Math.max(candidate.score, 0)) / restScore : 0;
+      const scaled = top[0].score > 0 ? (topConfidence * Math.max(candidate.score, 0)) / top[0].score : 0;
+      const confidence = rank === 0 ? topConfidence : Math.min(share, scaled);
       return {
         id: record.document.id,
         score: candidate.score,
@@ -661,8 +712,16 @@ function featuresOf(ranked: Candidate[]): ConfidenceFeatures {
   const top = ranked[0];
   const second = ranked[1];
   const topScore = top.score;
-  const relativeMargin = second && topScore > 0 ? (topScore - Math.max(second.score, 0)) / topScore : 1;
-  return { topScore, relativeMargin, questionOverlap: top.questionOverlap, sequenceSimilarity: top.sequenceSimilarity };
+  // Relative to the top score, but never to less than one full channel match (≈1): a lone faint match (nothing
+  // else touched the query) is no clear winner, though top ÷ top would call it one.
+  const relativeMargin = topScore > 0 ? (topScore - Math.max(second?.score ?? 0, 0)) / Math.max(topScore, 1) : 0;
+  return {
+    topScore,
+    relativeMargin,
+    questionOverlap: top.questionOverlap,
+    sequenceSimilarity: top.sequenceSimilarity,
+    informativeCoverage: top.informativeCoverage,
+  };
 }
 
 /** Orders by score (higher first), then id, so equal scores rank the same way in every index. */

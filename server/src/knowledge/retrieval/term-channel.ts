@@ -346,6 +346,28 @@ export class TermChannel {
     }
   }
 
+  /** The id of a term with live units, if any (for checking which query terms a given unit contains). */
+  liveTermId(term: string): number | undefined {
+    const id = this.vocabulary.get(term);
+    return id !== undefined && this.documentFrequency.data[id] > 0 ? id : undefined;
+  }
+
+  /** IDF of a term as a query would see it; a term no live unit has gets the largest IDF (it is the rarest). */
+  termIdf(term: string): number {
+    const id = this.vocabulary.get(term);
+    return this.idf(id === undefined ? 0 : this.documentFrequency.data[id]);
+  }
+
+  /** Whether a live unit contains a term: a scan of its distinct terms (short for questions, ~100 for answers). */
+  unitHasTerm(unit: number, termId: number): boolean {
+    if (unit >= this.unitCount || this.unitAlive.data[unit] === 0) return false;
+    const start = this.unitStart.data[unit];
+    const end = start + this.unitDistinctTerms.data[unit];
+    const ids = this.unitTermIds.data;
+    for (let i = start; i < end; i++) if (ids[i] === termId) return true;
+    return false;
+  }
+
   /** Live units only, in order; the reader gets back the same numbering as `rebuild(liveUnitsInOrder)` would give. */
   snapshot(liveUnitsInOrder: Int32Array): TermChannelSnapshot {
     const counts: number[] = [];

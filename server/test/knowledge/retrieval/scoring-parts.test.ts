@@ -78,7 +78,7 @@ describe('confidence calibration', () => {
     for (let i = 0; i < 2000; i++) {
       const relativeMargin = random();
       const truth = 1 / (1 + Math.exp(-(6 * relativeMargin - 3)));
-      examples.push({ features: { topScore: 1, relativeMargin, questionOverlap: 0.5, sequenceSimilarity: 0.5 }, correct: random() < truth });
+      examples.push({ features: { topScore: 1, relativeMargin, questionOverlap: 0.5, sequenceSimilarity: 0.5, informativeCoverage: 0.5 }, correct: random() < truth });
     }
     const calibration = fitConfidenceCalibration(examples, 0.01);
     expect(calibration.coefficients.relativeMargin).toBeGreaterThan(4);
