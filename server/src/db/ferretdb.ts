@@ -97,7 +97,11 @@ export async function startFerretdb(binary: string, dataDir: string, startTimeou
     binary,
     [
       '--handler=sqlite',
-      `--sqlite-url=file:${sqliteDir}`,
+      // IMMEDIATE transactions take the write lock up front and wait for it (busy_timeout); the default DEFERRED
+      // ones fail at once with SQLITE_BUSY when two writers upgrade together, which surfaced as random write errors.
+      // synchronous=NORMAL in WAL mode survives a crash of any process (only an OS crash can lose the last commits)
+      // and skips an fsync per write, which capped this embedded database at a few hundred writes a second.
+      `--sqlite-url=file:${sqliteDir}?_txlock=immediate&_pragma=synchronous(normal)`,
       '--listen-addr=127.0.0.1:0',
       '--state-dir=-',
       '--debug-addr=-',

@@ -25,16 +25,20 @@ describe('Official Account across a crash', () => {
     MONGODB_URI: withDatabaseName(db.uri, db.name, { replace: true }),
     WECHAT_API_BASE: wechat.baseUrl,
     WECHAT_OA_APPID: FAKE_APP.appId, WECHAT_OA_SECRET: FAKE_APP.secret, WECHAT_OA_TOKEN: OA_TOKEN, WECHAT_OA_AES_KEY: OA_AES_KEY,
-    CONVERSATION_STALE_CLAIM_MS: '1500', RECOVERY_INTERVAL_MS: '300', LOG_LEVEL: 'warn',
+    CONVERSATION_STALE_CLAIM_MS: '1500', RECOVERY_INTERVAL_MS: '300', LOG_LEVEL: process.env.E2E_SERVER_LOG_LEVEL ?? 'warn',
   });
 
   beforeAll(async () => { wechat = await FakeWeChatApi.start(); });
   afterAll(async () => {
+    if (process.env.E2E_SERVER_LOG_LEVEL) process.stderr.write(server?.output() ?? '');
+    if (process.env.E2E_SERVER_LOG_LEVEL) process.stderr.write(server?.output() ?? '');
     if (server) { server.child.kill('SIGKILL'); await server.exited; }
     await wechat.stop();
   });
 
   it('answers every message exactly once', async () => {
+    const started = Date.now();
+    const phase = (name: string) => process.stderr.write(`[crash test] ${((Date.now() - started) / 1000).toFixed(1)} s: ${name}\n`);
     server = startServerProcess(env());
     const port = await server.listening;
     const url = `http://127.0.0.1:${port}`;
@@ -62,13 +66,16 @@ describe('Official Account across a crash', () => {
     const someAnswered = new Promise<void>((resolve) => { firstAnswered = resolve; });
     const inFlight = pushes.map((p) => postPush(url, p.xml, { safe: crypt }).then(async (res) => { firstAnswered(); await record(p, res); }, () => { cutOff++; }));
     // Kill as soon as the first answers come back: the rest are still being worked on.
+    phase('server up, pushes sent');
     await someAnswered;
+    phase('first answer back: SIGKILL');
     server.child.kill('SIGKILL');
     await server.exited;
     await Promise.all(inFlight);
     // The kill must really have cut requests off mid-flight, or this test proves nothing.
     expect(cutOff).toBeGreaterThan(0);
 
+    phase(`in-flight requests ended (${cutOff} cut off)`);
     server = startServerProcess(env());
     const restarted = `http://127.0.0.1:${await server.listening}`;
     // WeChat retries (here: every message, which is more than WeChat would).
@@ -77,11 +84,13 @@ describe('Official Account across a crash', () => {
       if (res.status !== 200) refused.push(`${p.user}: ${res.status} ${await res.clone().text()}`);
       await record(p, res);
     }, (err: Error) => { refused.push(`${p.user}: ${err.message}`); })));
+    phase('restarted; retries answered');
     expect(refused).toEqual([]);
 
     // Let the recovery sweep finish what a dead process still owed.
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && (await PendingPush.countDocuments({})) > 0) await new Promise((r) => setTimeout(r, 200));
+    phase('owed pushes settled');
     expect(await PendingPush.countDocuments({})).toBe(0);
 
     for (const p of pushes) {

@@ -1,0 +1,34 @@
+import { BucketStore, FiveMinuteBucket, HourBucket } from '../../src/analytics/buckets';
+import { useTestDatabase } from '../support/database';
+
+useTestDatabase(__filename);
+
+describe('metric buckets', () => {
+  it('counts every increment of a burst exactly once, writing them together while a write is in flight', async () => {
+    const store = new BucketStore();
+    const at = new Date('2026-03-02T08:07:00Z');
+    const writes = jest.spyOn(FiveMinuteBucket, 'bulkWrite');
+    // 200 messages at once, as 200 webhook requests would record them.
+    await Promise.all(Array.from({ length: 200 }, (_, i) => store.add([
+      { metric: 'messages', key: 'all', at },
+      { metric: 'scenario', key: i % 2 ? 'claims' : 'renewal', at },
+    ])));
+    const fiveMinute = await store.totals('5m', { metric: 'scenario', from: new Date('2026-03-02T08:00:00Z'), to: new Date('2026-03-02T09:00:00Z') });
+    expect(Object.fromEntries(fiveMinute)).toEqual({ claims: 100, renewal: 100 });
+    expect((await HourBucket.findById('messages:all:2026-03-02T08:00:00.000Z').lean())?.count).toBe(200);
+    expect((await FiveMinuteBucket.findById('messages:all:2026-03-02T08:05:00.000Z').lean())?.count).toBe(200);
+    // The first write goes alone; everything that arrived meanwhile goes in the next one.
+    expect(writes.mock.calls.length).toBeLessThanOrEqual(3);
+    writes.mockRestore();
+  });
+
+  it('reports a failed write to every caller of that batch, and keeps working afterwards', async () => {
+    const store = new BucketStore();
+    const at = new Date('2026-03-02T10:00:00Z');
+    const failing = jest.spyOn(FiveMinuteBucket, 'bulkWrite').mockRejectedValueOnce(new Error('disk full'));
+    await expect(store.add([{ metric: 'messages', key: 'all', at }])).rejects.toThrow('disk full');
+    failing.mockRestore();
+    await store.add([{ metric: 'messages', key: 'all', at, by: 2 }]);
+    expect((await FiveMinuteBucket.findById('messages:all:2026-03-02T10:00:00.000Z').lean())?.count).toBe(2);
+  });
+});
