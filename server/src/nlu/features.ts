@@ -86,14 +86,19 @@ export class FeatureSpace {
 
   /** Builds the space from training texts; features seen in fewer than `minCount` texts are dropped. */
   static fit(texts: readonly string[], options: FeatureOptions = DEFAULT_FEATURE_OPTIONS, minCount = 1): FeatureSpace {
+    return FeatureSpace.fitCounts(texts.map((text) => extractFeatures(text, options)), options, minCount);
+  }
+
+  /** As fit, from counts already extracted with `options` (callers that vectorize the same texts again reuse them). */
+  static fitCounts(allCounts: ReadonlyArray<Map<string, number>>, options: FeatureOptions, minCount = 1): FeatureSpace {
     const documentFrequency = new Map<string, number>();
-    for (const text of texts) {
-      for (const key of extractFeatures(text, options).keys()) documentFrequency.set(key, (documentFrequency.get(key) ?? 0) + 1);
+    for (const counts of allCounts) {
+      for (const key of counts.keys()) documentFrequency.set(key, (documentFrequency.get(key) ?? 0) + 1);
     }
     const features = [...documentFrequency.entries()].filter(([, df]) => df >= minCount).map(([key]) => key).sort();
     const idf = new Float32Array(features.length);
     features.forEach((key, i) => {
-      idf[i] = Math.log((1 + texts.length) / (1 + (documentFrequency.get(key) ?? 0))) + 1;
+      idf[i] = Math.log((1 + allCounts.length) / (1 + (documentFrequency.get(key) ?? 0))) + 1;
     });
     return new FeatureSpace(options, features, idf);
   }

@@ -90,4 +90,16 @@ describe('emotion engine on an insurer’s own labels', () => {
     expect(model.classify('非常感谢你').label).toBe('grateful');
     expect(model.classify('还要等多久啊').label).toBe('impatient');
   });
+
+  it('pools an optional node-nlp neural stage and keeps it through JSON', async () => {
+    const rows = [
+      ...['太慢了', '怎么还不处理', '等了好久', '到底什么时候好', '催了好几次了', '还要等多久'].map((text) => ({ text, label: 'impatient' })),
+      ...['谢谢你', '太感谢了', '辛苦了', '多谢帮忙', '感谢客服', '谢谢耐心解答'].map((text) => ({ text, label: 'grateful' })),
+    ];
+    const model = await EmotionClassifier.train(rows, EmotionLexicon.load(), { neuralIterations: 20 });
+    const json = JSON.parse(JSON.stringify(model.toJSON())) as EmotionClassifierJSON;
+    expect(json.neural).toBeDefined();
+    expect(EmotionClassifier.fromJSON(json).classify('非常感谢你')).toEqual(model.classify('非常感谢你'));
+    expect(model.classify('非常感谢你').label).toBe('grateful');
+  });
 });
