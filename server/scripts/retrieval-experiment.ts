@@ -2,12 +2,13 @@
  * Measures the retrieval engine on a labelled KB and prints top-1 / top-5 / ms per query and a calibration table.
  * The data is read by path only (third-party evaluation sets must never be copied into the project).
  *
- *   npx tsx scripts/retrieval-experiment.ts --kb KB.jsonl --queries QUERIES.jsonl [--folds 5] [--options JSON] [--calibration JSON]
+ *   npx tsx scripts/retrieval-experiment.ts --kb KB.jsonl --queries QUERIES.jsonl [--folds 5] [--options JSON] [--calibration JSON] [--half odd|even]
  *   npx tsx scripts/retrieval-experiment.ts --synthetic 3000x10
  *   npx tsx scripts/retrieval-experiment.ts --calibrate 'faq:KB.jsonl:QUERIES.jsonl;intent:TRAIN.jsonl:TEST.jsonl' [--outside TEXTS.jsonl]
  *
  * KB rows {"id","question","answer"} (rows sharing an id become one document with several questions);
- * query rows {"query","id"}.
+ * query rows {"query","id"}. `--half odd|even` keeps the queries whose numeric id has that parity: tune on one half,
+ * report the other, so a setting is not chosen on the queries it is judged by.
  */
 import fs from 'node:fs';
 import { CliUsageError, parseArgs, runCli } from '../src/cli/args';
@@ -82,9 +83,10 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-function evaluate(kbFile: string, queriesFile: string, folds: number, options: RetrievalIndexOptions): void {
+function evaluate(kbFile: string, queriesFile: string, folds: number, options: RetrievalIndexOptions, half: string | undefined): void {
   const documents = readKb(kbFile);
-  const queries = readQueries(queriesFile);
+  const parity = half === 'odd' ? 1 : half === 'even' ? 0 : undefined;
+  const queries = readQueries(queriesFile).filter(({ id }) => parity === undefined || Math.abs(Number(id) % 2) === parity);
   const buildStarted = performance.now();
   const index = buildRetrievalIndex(documents, options);
   const buildMs = performance.now() - buildStarted;
@@ -317,7 +319,7 @@ function calibrate(spec: string, outsideFile: string | undefined, options: Retri
 }
 
 runCli(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['kb', 'queries', 'folds', 'options', 'calibration', 'synthetic', 'calibrate', 'outside'] });
+  const args = parseArgs(process.argv.slice(2), { values: ['kb', 'queries', 'folds', 'options', 'calibration', 'synthetic', 'calibrate', 'outside', 'half'] });
   if (typeof args.synthetic === 'string') {
     syntheticTiming(args.synthetic);
     return;
@@ -335,5 +337,7 @@ runCli(async () => {
   const options: RetrievalIndexOptions = typeof args.options === 'string' ? (JSON.parse(args.options) as RetrievalIndexOptions) : {};
   if (typeof args.calibration === 'string') options.calibration = JSON.parse(args.calibration) as ConfidenceCalibration;
   const folds = typeof args.folds === 'string' ? Number(args.folds) : 5;
-  evaluate(args.kb as string, args.queries as string, folds, options);
+  const half = typeof args.half === 'string' ? args.half : undefined;
+  if (half !== undefined && half !== 'odd' && half !== 'even') throw new CliUsageError(`--half wants odd or even\n${USAGE}`);
+  evaluate(args.kb as string, args.queries as string, folds, options, half);
 });
