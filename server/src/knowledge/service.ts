@@ -33,13 +33,16 @@ export interface SearchOptions {
 }
 
 /**
- * The published knowledge as this instance serves it: an in-memory retrieval index over sub-intents, rebuilt
- * when the store's revision moves (so an edit anywhere reaches every instance without a restart), and
- * answer selection by solution `_id`.
+ * The published knowledge as this instance serves it: an in-memory retrieval index over sub-intents and the published
+ * solutions keyed by their selection key, both rebuilt when the store's revision moves (so an edit anywhere reaches
+ * every instance without a restart). Answer selection never waits on the database: one lookup per question would
+ * be a round trip on MongoDB and, on FerretDB, a scan of the whole solutions table (it does not use the `_id` index).
  */
 export class KnowledgeBase {
   private index: RetrievalIndex = buildRetrievalIndex([]);
   private subIntents = new Map<string, SubIntentSummary>();
+  /** Published solutions by selection key (`_id`); derived from the store, replaced whole on every reload. */
+  private solutions = new Map<string, PublishedSolution>();
   private loadedRevision = -1;
   private refreshing: Promise<boolean> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -78,22 +81,21 @@ export class KnowledgeBase {
         },
       });
     }
-    // The generic answer's words help retrieval (a user often asks in the answer's terms, not the question's).
-    const answers = new Map<string, string>();
-    const withGeneric = [...subIntents.values()].filter((s) => s.variants.hasGeneric).map((s) => s.id);
-    // A few lookups at a time: thousands at once only queue up in the database.
-    for (let i = 0; i < withGeneric.length; i += 16) {
-      await Promise.all(
-        withGeneric.slice(i, i + 16).map(async (id) => {
-          const generic = await Solution.findById(solutionKey(id, {}), { text: 1, status: 1 }).lean();
-          if (generic && generic.status === 'published') answers.set(id, generic.text);
-        }),
-      );
+    // One pass over the published solutions (a cursor, not a lookup per sub-intent).
+    const solutions = new Map<string, PublishedSolution>();
+    const projection = { subIntentId: 1, name: 1, text: 1, rich: 1, conditions: 1 };
+    for await (const doc of Solution.find({ status: 'published' }, projection).lean<SolutionDoc[]>().cursor()) {
+      if (!subIntents.has(doc.subIntentId)) continue;
+      solutions.set(doc._id, compactSolution(doc));
     }
+    // The generic answer's words help retrieval (a user often asks in the answer's terms, not the question's).
     this.index = buildRetrievalIndex(
-      [...subIntents.values()].map((s) => ({ id: s.id, questions: [s.name, ...s.questions], answer: answers.get(s.id) })),
+      [...subIntents.values()].map((s) => ({
+        id: s.id, questions: [s.name, ...s.questions], answer: s.variants.hasGeneric ? solutions.get(solutionKey(s.id, {}))?.text : undefined,
+      })),
     );
     this.subIntents = subIntents;
+    this.solutions = solutions;
     this.loadedRevision = revision;
     const list = [...subIntents.values()];
     for (const listener of this.reloadListeners) listener(list);
@@ -133,7 +135,7 @@ export class KnowledgeBase {
 
   /**
    * The solution for a sub-intent under the user's circumstances: the most specific variant that exists
-   * (product + user state, then product, then user state, then the generic one, then any), fetched by `_id`.
+   * (product + user state, then product, then user state, then the generic one, then any), from memory.
    */
   async selectSolution(subIntentId: string, context: SolutionConditions = {}): Promise<PublishedSolution | undefined> {
     const variants = this.subIntents.get(subIntentId)?.variants;
@@ -147,9 +149,24 @@ export class KnowledgeBase {
       variants.hasGeneric ? solutionKey(subIntentId, {}) : undefined,
       variants.fallbackKey,
     ].filter((key, i, all): key is string => Boolean(key) && all.indexOf(key) === i);
-    const found = await Promise.all(candidates.map((key) => Solution.findById(key).lean()));
-    const doc = found.find((d) => d && d.status === 'published');
-    if (!doc) return undefined;
-    return { id: doc._id, subIntentId: doc.subIntentId, name: doc.name, text: doc.text, rich: doc.rich, conditions: doc.conditions };
+    for (const key of candidates) {
+      const solution = this.solutions.get(key);
+      if (solution) return solution;
+    }
+    return undefined;
   }
+}
+
+/** One shared object for the many solutions that apply under no condition (780,000 solutions at an insurer's scale). */
+const NO_CONDITIONS = Object.freeze({}) as SolutionDoc['conditions'];
+
+/** A solution as it is held in memory: only what answering needs. */
+function compactSolution(doc: SolutionDoc): PublishedSolution {
+  const conditions = doc.conditions as SolutionConditions | undefined;
+  const solution: PublishedSolution = {
+    id: doc._id, subIntentId: doc.subIntentId, name: doc.name, text: doc.text,
+    conditions: conditions && (conditions.product || conditions.userState) ? doc.conditions : NO_CONDITIONS,
+  };
+  if (doc.rich && (doc.rich.text || doc.rich.links?.length)) solution.rich = doc.rich;
+  return solution;
 }

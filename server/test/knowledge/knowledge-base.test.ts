@@ -53,6 +53,24 @@ describe('knowledge base: retrieval and answer selection', () => {
     expect(hit).toMatchObject({ id: 'invoice/e-invoice/issue', matchedQuestion: novel });
     expect(await knowledge.refreshIfChanged()).toBe(false);
   });
+
+  it('serves an edited answer after the reload, and a retired one no more (answers are held in memory)', async () => {
+    const id = 'invoice/e-invoice/issue';
+    expect((await knowledge.selectSolution(id))?.text).toContain('3个工作日');
+    const current = fs.readFileSync(path.join(dir, 'scenarios', 'invoice.yaml'), 'utf8');
+    fs.writeFileSync(path.join(dir, 'scenarios', 'invoice.yaml'), current.replace('电子发票会在3个工作日内发到您的邮箱', '电子发票当天发到您的邮箱'));
+    await importKnowledgeDirectory(dir, { by: 'editor' });
+    // Until this instance reloads it keeps serving what it loaded; then the new text.
+    expect((await knowledge.selectSolution(id))?.text).toContain('3个工作日');
+    expect(await knowledge.refreshIfChanged()).toBe(true);
+    expect((await knowledge.selectSolution(id))?.text).toContain('当天发到您的邮箱');
+
+    fs.rmSync(path.join(dir, 'scenarios', 'invoice.yaml'));
+    await importKnowledgeDirectory(dir, { by: 'editor' });
+    await knowledge.refreshIfChanged();
+    expect(await knowledge.selectSolution(id)).toBeUndefined();
+    expect(knowledge.search('发票抬头写公司名')[0]?.id).not.toBe(id);
+  });
 });
 
 describe('agent knowledge search API', () => {
