@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logging/logger';
 import { openDatabase } from '../src/db/open';
+import { withDatabaseName } from '../src/db/connection';
 import { parseArgs, runCli } from '../src/cli/args';
 import { LARGE_INSURER, runKnowledgeBench } from './knowledge.bench';
 import { runWebhookBench } from './webhook.bench';
@@ -36,9 +37,11 @@ runCli(async () => {
     }
   }
   if (only.includes('webhook')) {
-    const db = await openDatabase(config, logger, { scratchDatabaseName: `bench_oa_${randomBytes(3).toString('hex')}` });
+    const scratch = `bench_oa_${randomBytes(3).toString('hex')}`;
+    const db = await openDatabase(config, logger, { scratchDatabaseName: scratch });
     try {
-      printTable('Official Account webhook, safe mode, 100 connections', await runWebhookBench(db.database.kind === 'uri' ? config.MONGODB_URI! : `${db.database.uri}bench_oa_server`, args.small ? 5 : 15));
+      // The server under load writes into the same scratch database, dropped afterwards (never the configured one).
+      printTable('Official Account webhook, safe mode, 100 connections', await runWebhookBench(withDatabaseName(db.database.uri, scratch, { replace: true }), args.small ? 5 : 15));
     } finally {
       await db.close();
     }
