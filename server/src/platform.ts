@@ -28,6 +28,7 @@ import { createInsight, loadInsightSettings } from './analytics';
 import { WeComClient } from './wechat/wecom-client';
 import { setupInsurance } from './insurance/setup';
 import { insuranceLiveAnswers } from './insurance/live-answers';
+import { agentClaimHandling } from './insurance/agent-claims';
 import { requireUser } from './channels/miniprogram-api/sessions';
 import { miniProgramChatRoutes, miniProgramPusher, staffChatImageRoutes, type ChatUserResolver } from './channels/miniprogram-chat/routes';
 import { ChatImages } from './channels/miniprogram-chat/images';
@@ -127,6 +128,7 @@ export async function createPlatform(
   if (wecom) {
     const desk = createAgentDesk({
       settings: wecom, delivery, conversations, events, logger, replies: wechatConfig.replies,
+      claims: agentClaimHandling(insurance.insurance.claims),
       suggest: async (text) => Promise.all(
         knowledge.search(text, { k: 3 }).map(async (hit) => ({
           subIntentId: hit.id, name: hit.name, answer: (await knowledge.selectSolution(hit.id))?.text ?? '',

@@ -8,20 +8,73 @@ export type AgentCommand =
   | { kind: 'transfer'; target: string; session?: string }
   | { kind: 'ticket'; description: string; session?: string }
   | { kind: 'kb'; query: string }
+  | { kind: 'claim'; claimId: string; change?: ClaimChange }
   | { kind: 'set_status'; status: 'on_duty' | 'busy' | 'off' }
   | { kind: 'status' }
   | { kind: 'help' }
   | { kind: 'reply'; text: string; session?: string }
   | { kind: 'invalid'; message: string };
 
-type CommandName = 'accept' | 'end' | 'transfer' | 'ticket' | 'kb' | 'busy' | 'free' | 'off' | 'status' | 'help';
+type CommandName = 'accept' | 'end' | 'transfer' | 'ticket' | 'kb' | 'claim' | 'busy' | 'free' | 'off' | 'status' | 'help';
+
+/** A move of a claim an agent may make from WeCom (the insurance domain checks it like the staff API does). */
+export type ClaimChange =
+  | { to: 'documents_needed'; neededDocuments: string[] }
+  | { to: 'under_review' }
+  | { to: 'approved'; approvedAmountFen: number }
+  | { to: 'rejected'; rejectionReason: string }
+  | { to: 'paid'; paymentReference: string };
+
+const CLAIM_ACTIONS: Record<string, ClaimChange['to']> = {
+  补材料: 'documents_needed', docs: 'documents_needed', 审核: 'under_review', review: 'under_review', 通过: 'approved',
+  approve: 'approved', 拒赔: 'rejected', reject: 'rejected', 赔付: 'paid', paid: 'paid',
+};
+const CLAIM_USAGE = [
+  '理赔指令：/claim <报案号> 查看案件；/claim <报案号> 补材料 <材料1> <材料2>…；/claim <报案号> 审核；',
+  '/claim <报案号> 通过 <金额，如 12000 或 1.2万>；/claim <报案号> 拒赔 <原因>；/claim <报案号> 赔付 <付款流水号>',
+].join('\n');
+
+/** "12000", "12000元", "1.2万" → 分; undefined when it is not an amount. */
+function amountFen(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d{1,2})?)(万)?元?$/.exec(text.replace(/[,，]/g, ''));
+  if (!match) return undefined;
+  const yuan = Number(match[1]) * (match[2] ? 10_000 : 1);
+  const fen = Math.round(yuan * 100);
+  return Number.isSafeInteger(fen) && fen > 0 ? fen : undefined;
+}
+
+function claimCommand(words: string[]): AgentCommand {
+  const [claimId, action, ...rest] = words;
+  if (!claimId) return { kind: 'invalid', message: CLAIM_USAGE };
+  if (!action) return { kind: 'claim', claimId };
+  const to = CLAIM_ACTIONS[action.toLowerCase()];
+  const argument = rest.join(' ').trim();
+  switch (to) {
+    case 'documents_needed': {
+      const documents = rest.flatMap((w) => w.split(/[、,，]/)).map((w) => w.trim()).filter(Boolean);
+      return documents.length ? { kind: 'claim', claimId, change: { to, neededDocuments: documents } } : { kind: 'invalid', message: '请写明需要补充的材料，例如：/claim <报案号> 补材料 费用清单 出院小结' };
+    }
+    case 'under_review':
+      return { kind: 'claim', claimId, change: { to } };
+    case 'approved': {
+      const fen = amountFen(argument);
+      return fen ? { kind: 'claim', claimId, change: { to, approvedAmountFen: fen } } : { kind: 'invalid', message: '请写明核定金额（元），例如：/claim <报案号> 通过 12000' };
+    }
+    case 'rejected':
+      return argument ? { kind: 'claim', claimId, change: { to, rejectionReason: argument } } : { kind: 'invalid', message: '请写明拒赔原因（客户会看到），例如：/claim <报案号> 拒赔 等待期内发病，不属于保险责任' };
+    case 'paid':
+      return argument ? { kind: 'claim', claimId, change: { to, paymentReference: argument } } : { kind: 'invalid', message: '请写明付款流水号，例如：/claim <报案号> 赔付 BANK-20260302-001' };
+    default:
+      return { kind: 'invalid', message: `未知的理赔操作「${action}」。\n${CLAIM_USAGE}` };
+  }
+}
 
 const SLASH: Record<string, CommandName> = {
   accept: 'accept', a: 'accept', end: 'end', close: 'end', transfer: 'transfer', t: 'transfer', ticket: 'ticket',
-  kb: 'kb', search: 'kb', busy: 'busy', free: 'free', ready: 'free', on: 'free', off: 'off', status: 'status',
+  kb: 'kb', search: 'kb', claim: 'claim', busy: 'busy', free: 'free', ready: 'free', on: 'free', off: 'off', status: 'status',
   help: 'help', '?': 'help',
   // The Chinese words work after a slash too.
-  接入: 'accept', 结束: 'end', 转接: 'transfer', 工单: 'ticket', 搜索: 'kb', 忙碌: 'busy', 空闲: 'free', 上线: 'free',
+  接入: 'accept', 结束: 'end', 转接: 'transfer', 工单: 'ticket', 搜索: 'kb', 理赔: 'claim', 忙碌: 'busy', 空闲: 'free', 上线: 'free',
   下班: 'off', 状态: 'status', 帮助: 'help',
 };
 
@@ -54,6 +107,8 @@ function build(name: CommandName, args: string, leadingSession?: string): AgentC
       return text ? { kind: 'ticket', description: text, session } : { kind: 'invalid', message: '请写明工单描述，例如：/ticket 客户要求书面答复理赔时效' };
     case 'kb':
       return text ? { kind: 'kb', query: text } : { kind: 'invalid', message: '请写明关键词，例如：/kb 理赔进度' };
+    case 'claim':
+      return claimCommand(args.split(/\s+/).filter(Boolean));
     case 'busy':
       return { kind: 'set_status', status: 'busy' };
     case 'free':
@@ -97,6 +152,7 @@ export const AGENT_HELP = [
   '/transfer 转接 <姓名或组名> —— 转给其他客服或小组',
   '/ticket 工单 <描述> —— 为当前会话登记工单',
   '/kb 搜索 <关键词> —— 查知识库与话术',
+  '/claim 理赔 <报案号> [补材料 … | 审核 | 通过 <金额> | 拒赔 <原因> | 赔付 <流水号>] —— 查看或推进理赔案件',
   '/busy 忙碌、/free 空闲、/off 下班 —— 设置接单状态',
   '/status 状态 —— 查看我的会话',
   '直接输入文字即回复客户；多个会话时在开头加 #编号 指定。',

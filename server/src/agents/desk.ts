@@ -20,7 +20,8 @@ import {
   type EscalationBrief,
   type Suggestion,
 } from './cards';
-import { AGENT_HELP, parseAgentCommand, type AgentCommand } from './commands';
+import { AGENT_HELP, parseAgentCommand, type AgentCommand, type ClaimChange } from './commands';
+import { HttpError } from '../http/errors';
 import { managersFor, type AgentDeskConfig } from './config';
 import { maskMentions } from './masking';
 import type { AgentDirectory } from './directory';
@@ -49,8 +50,19 @@ export interface AgentMessage {
   sentAt: Date;
 }
 
+/**
+ * What agents may do to a claim from WeCom. The insurance domain provides it (`insurance/agent-claims.ts`), so this
+ * domain does not import insurance; both answer with text for the agent and throw HttpError for a refusal.
+ */
+export interface ClaimHandling {
+  describe(claimId: string): Promise<string>;
+  move(agent: { id: string; name: string }, claimId: string, change: ClaimChange): Promise<string>;
+}
+
 export interface AgentDeskDeps {
   config: AgentDeskConfig;
+  /** Claims handling by WeCom command; without it /claim says it is not available. */
+  claims?: ClaimHandling;
   replies: Pick<ReplyTexts, 'handoffQueued' | 'handoffNoAgent' | 'goodbyeAfterAgent'>;
   directory: AgentDirectory;
   messenger: AgentMessenger;
@@ -416,6 +428,8 @@ export class AgentDesk {
         await this.deps.audit.record({ actor: agent._id, action: 'kb.search', detail: { query: command.query, hits: found.length } });
         return knowledgeResults(command.query, found);
       }
+      case 'claim':
+        return this.handleClaim(agent, command.claimId, command.change);
       case 'set_status':
         return this.setStatus(agent, command.status);
       case 'status':
@@ -424,6 +438,21 @@ export class AgentDesk {
         return AGENT_HELP;
       case 'invalid':
         return command.message;
+    }
+  }
+
+  /** Shows a claim, or moves it as the staff API would (same checks, timeline entry and customer notice). */
+  private async handleClaim(agent: AgentDoc, claimId: string, change?: ClaimChange): Promise<string> {
+    const claims = this.deps.claims;
+    if (!claims) return '本系统未启用理赔处理。';
+    try {
+      if (!change) return await claims.describe(claimId);
+      const answer = await claims.move({ id: agent._id, name: agent.name }, claimId, change);
+      await this.deps.audit.record({ actor: agent._id, action: 'claim.move', detail: { claimId, to: change.to } });
+      return answer;
+    } catch (err) {
+      if (err instanceof HttpError && err.status < 500) return `无法处理案件 ${claimId}：${err.message}`;
+      throw err;
     }
   }
 

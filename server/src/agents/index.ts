@@ -15,14 +15,15 @@ import { WeChatHttpClient } from '../wechat/api-client';
 import { WeComClient } from '../wechat/wecom-client';
 import { AuditLog } from './audit';
 import { loadAgentDeskConfig, slaTargetsOf, type AgentDeskConfig } from './config';
-import { AgentDesk, type DeskSweepReport, type SuggestFn } from './desk';
+import { AgentDesk, type ClaimHandling, type DeskSweepReport, type SuggestFn } from './desk';
 import { AgentDirectory } from './directory';
 import { AgentMessenger, type WeComSender } from './messenger';
 import { agentDeskRoutes } from './routes';
 import type { AgentDeskSettings } from './settings';
 
 export type { Suggestion } from './cards';
-export type { SuggestFn } from './desk';
+export type { ClaimHandling, SuggestFn } from './desk';
+export type { ClaimChange } from './commands';
 export { loadAgentDeskSettings, type AgentDeskSettings } from './settings';
 export { loadAgentDeskConfig, type AgentDeskConfig } from './config';
 
@@ -33,6 +34,8 @@ export interface AgentDeskOptions {
   events: EventBus;
   /** Knowledge suggestions (话术) for a text: for cards, agent assist and /kb. */
   suggest: SuggestFn;
+  /** Claims handling by WeCom command (/claim), from the insurance domain. */
+  claims?: ClaimHandling;
   logger: Logger;
   /** wechat-config/agents.yaml unless given. */
   config?: AgentDeskConfig;
@@ -74,7 +77,7 @@ export function createAgentDesk(options: AgentDeskOptions) {
   });
   const desk = new AgentDesk({
     config, replies, directory, messenger, audit, delivery: options.delivery, conversations: options.conversations,
-    events: options.events, tickets, suggest: options.suggest, logger, now,
+    events: options.events, tickets, suggest: options.suggest, claims: options.claims, logger, now,
   });
   breachAlerts.desk = desk;
 

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { createApp } from '../../src/app';
-import { createAgentDesk, type Suggestion } from '../../src/agents';
+import { createAgentDesk, type ClaimHandling, type Suggestion } from '../../src/agents';
 import { parseAgentDeskConfig, type AgentDeskConfigInput } from '../../src/agents/config';
 import { Agent, AgentAction, HumanSession, OpenSession } from '../../src/agents/models';
 import type { AgentDeskSettings } from '../../src/agents/settings';
@@ -83,7 +83,7 @@ export type DeskHarness = Awaited<ReturnType<typeof startDeskHarness>>;
  * The desk with the real pipeline, ConversationService and Official Account pusher, the fake WeChat/WeCom API,
  * the callback served on loopback, and a clock the test moves.
  */
-export async function startDeskHarness(options: { config?: AgentDeskConfigInput; start?: Date } = {}) {
+export async function startDeskHarness(options: { config?: AgentDeskConfigInput; start?: Date; claims?: ClaimHandling } = {}) {
   const wechat = await FakeWeChatApi.start({ wecomApps: [{ ...FAKE_WECOM_APP, members: ['zhangsan', 'wangwu', 'lisi', 'zhaojl'] }] });
   const clock = { now: options.start ?? new Date('2026-03-02T02:00:00Z') };
   const now = () => clock.now;
@@ -105,6 +105,7 @@ export async function startDeskHarness(options: { config?: AgentDeskConfigInput;
     suggest: (text) => (text.includes('理赔') || text.includes('到账') ? suggestions : []),
     config: parseAgentDeskConfig(options.config ?? TEST_DESK_CONFIG),
     replies: loadWechatConfig().replies,
+    claims: options.claims,
   });
   const http = await serve(createApp({ logger, bodyLimitBytes: 64 * 1024, routers: desk.routers }));
   const crypt = new WXBizMsgCrypt({ token: WECOM_TOKEN, encodingAESKey: WECOM_AES_KEY, receiveId: settings.corpId });
