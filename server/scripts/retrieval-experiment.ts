@@ -26,6 +26,7 @@ import {
   type RetrievalIndexOptions,
   type ReliabilityReport,
 } from '../src/knowledge/retrieval';
+import { mulberry32 } from '../src/util/seeded-random';
 
 const USAGE =
   'usage: npx tsx scripts/retrieval-experiment.ts --kb KB.jsonl --queries QUERIES.jsonl [--folds N]\n' +
@@ -158,17 +159,6 @@ function roundCalibration(c: ConfidenceCalibration): ConfidenceCalibration {
   };
 }
 
-/** Deterministic pseudo-random numbers (mulberry32) so timings are repeatable. */
-function randomSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Synthetic sub-intents: questions built from a Zipf-skewed insurance vocabulary, so common terms ("保险") have long
@@ -178,7 +168,7 @@ function syntheticTiming(spec: string): void {
   const match = /^(\d+)x(\d+)$/.exec(spec);
   if (!match) throw new CliUsageError(`--synthetic wants DOCSxQUESTIONS, e.g. 3000x10\n${USAGE}`);
   const [documentCount, questionsPerDocument] = [Number(match[1]), Number(match[2])];
-  const random = randomSource(42);
+  const random = mulberry32(42);
   const vocabulary = (
     '保险 理赔 退保 犹豫期 保单 保费 保额 重疾险 医疗险 意外险 车险 交强险 报案 发票 报销 住院 门诊 续保 等待期 受益人 投保人 被保险人 ' +
     '现金价值 贷款 免赔额 宽限期 健康告知 既往症 材料 进度 电话 网上 手机 银行卡 账户 修改 变更 地址 姓名 身份证 孩子 父母 老人 ' +

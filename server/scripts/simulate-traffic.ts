@@ -16,6 +16,7 @@ import { Scenario } from '../src/knowledge/models';
 import { KnowledgeBase } from '../src/knowledge/service';
 import { KNOWLEDGE_DIR } from '../src/knowledge/source';
 import { computeCallbackSignature, WXBizMsgCrypt } from '../src/wechat/crypto';
+import { mulberry32 } from '../src/util/seeded-random';
 
 /**
  * `npm run simulate:traffic`: days of realistic customer-service traffic, so the dashboard, the inspection and the
@@ -59,17 +60,6 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const BEIJING = 8 * HOUR;
 
-/** mulberry32: reproducible runs. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function poisson(mean: number, random: () => number): number {
   const limit = Math.exp(-mean);
@@ -106,7 +96,7 @@ export interface TrafficSimulationReport {
 
 /** Writes `days` days of traffic through the pipeline, ending at `end`, with the last afternoon's surge and wave. */
 export async function simulateTraffic(options: TrafficSimulationOptions): Promise<TrafficSimulationReport> {
-  const random = seededRandom(options.seed);
+  const random = mulberry32(options.seed);
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)];
   const subIntents = options.knowledge.allSubIntents().filter((s) => s.questions.length);
   if (!subIntents.length) throw new Error('the knowledge base is empty: import knowledge/ first (npm run knowledge:import)');
@@ -229,7 +219,7 @@ async function sendLive(baseUrl: string, minutes: number, seed: number): Promise
     ? { appId: config.WECHAT_OA_APPID, token: config.WECHAT_OA_TOKEN, aesKey: config.WECHAT_OA_AES_KEY, ghId: 'gh_configured' }
     : demo;
   const crypt = new WXBizMsgCrypt({ token: account.token, encodingAESKey: account.aesKey, receiveId: account.appId });
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const questions = ['怎么报案', '理赔进度怎么查', '保单怎么查', '续保保费怎么变了', '转人工', ...NEW_TOPIC_WAVE];
   const deadline = Date.now() + minutes * 60_000;
   let msgId = BigInt(Date.now()) * 1000n;

@@ -1,16 +1,8 @@
+import { mulberry32 } from '../../src/util/seeded-random';
+
 /** Seeded synthetic traffic for detector and forecast tests: reproducible Poisson counts with a daily shape. */
 
-/** mulberry32: a small, fast, seedable PRNG (tests must be reproducible). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
 
 /** A Poisson draw (Knuth for small means, a rounded normal for large ones). */
 export function poisson(mean: number, random: () => number): number {

@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a small, fast, seedable generator for reproducible simulations, benchmarks and tests (not for
+ * secrets). The NLU trainers keep their own xorshift (`nlu/linear-classifier.ts`): their saved figures depend on it.
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
