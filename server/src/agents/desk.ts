@@ -205,9 +205,30 @@ export class AgentDesk {
   }
 
   private async tellQueuePosition(session: HumanSessionRecord, ahead: number, agentsAtWork: number): Promise<void> {
-    const marked = await HumanSession.updateOne({ _id: session._id, state: 'queued', queueNoticeAt: { $exists: false } }, { $set: { queueNoticeAt: this.now } });
+    const marked = await HumanSession.updateOne(
+      { _id: session._id, state: 'queued', queueNoticeAt: { $exists: false } },
+      { $set: { queueNoticeAt: this.now, queueNoticePosition: ahead } },
+    );
     if (marked.modifiedCount !== 1) return;
     const minutes = expectedWaitMinutes(ahead, agentsAtWork, this.deps.config.queue.averageHandleMinutes);
+    await this.pushToCustomer(session, [{ kind: 'text', text: fillTemplate(this.deps.replies.handoffQueued, { position: ahead, minutes }) }]);
+  }
+
+  /**
+   * A queued customer wrote (often "还要等多久"): tell them where they are now if that changed since they were last
+   * told, e.g. a VIP went ahead or people before them were served. They just wrote, so the push is within quota.
+   */
+  private async tellPositionIfMoved(session: HumanSessionRecord): Promise<void> {
+    const queued = (await HumanSession.find({ state: 'queued' }).lean<HumanSessionRecord[]>()).sort(queueOrder);
+    const ahead = queued.findIndex((s) => s._id === session._id);
+    if (ahead === -1 || ahead === session.queueNoticePosition) return;
+    const marked = await HumanSession.updateOne(
+      { _id: session._id, state: 'queued', queueNoticePosition: session.queueNoticePosition ?? null },
+      { $set: { queueNoticeAt: this.now, queueNoticePosition: ahead } },
+    );
+    if (marked.modifiedCount !== 1) return;
+    const atWork = (await this.deps.directory.snapshot()).filter(isStaffed).length;
+    const minutes = expectedWaitMinutes(ahead, Math.max(1, atWork), this.deps.config.queue.averageHandleMinutes);
     await this.pushToCustomer(session, [{ kind: 'text', text: fillTemplate(this.deps.replies.handoffQueued, { position: ahead, minutes }) }]);
   }
 
@@ -350,6 +371,10 @@ export class AgentDesk {
     // The customer wrote, so their channel takes messages again: what was held back goes out first.
     if (session.pendingReplies?.length) await this.flushPending(session);
 
+    if (session.state === 'queued') {
+      await this.tellPositionIfMoved(session);
+      return;
+    }
     const holder = session.state === 'active' ? session.agentId : session.state === 'offered' ? session.offeredTo : undefined;
     if (!holder) return;
     if (!event.text) {

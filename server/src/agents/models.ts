@@ -68,6 +68,8 @@ export interface HumanSessionRecord {
   /** Keeps its place across re-queues (missed offer, transfer): the queue is fair to the customer. */
   queuedAt: Date;
   queueNoticeAt?: Date;
+  /** The place in the queue the customer was last told (told again only when it changes). */
+  queueNoticePosition?: number;
   offeredTo?: string;
   offeredAt?: Date;
   offerExpiresAt?: Date;
@@ -108,6 +110,7 @@ const humanSessionSchema = new Schema<HumanSessionRecord>(
     state: { type: String, enum: SESSION_STATES, required: true },
     queuedAt: { type: Date, required: true },
     queueNoticeAt: Date,
+    queueNoticePosition: Number,
     offeredTo: String,
     offeredAt: Date,
     offerExpiresAt: Date,

@@ -67,6 +67,21 @@ describe('routing a handoff', () => {
     expect(await h.session('u-normal')).toMatchObject({ state: 'queued' });
   });
 
+  it('tells a queued customer who writes again where they are now, only when that changed', async () => {
+    await h.onDuty('wangwu');
+    await h.customerSays('u-busy', '理赔 转人工');
+    await h.customerSays('u-wait', '理赔 转人工');
+    expect(h.toCustomer('u-wait')).toEqual(['当前咨询人数较多，您前面还有 0 位，预计等待约 5 分钟。']);
+    await h.customerSays('u-wait', '还要等多久');
+    expect(h.toCustomer('u-wait')).toHaveLength(1); // nothing moved: not told twice
+
+    await h.customerSays('u-vip2', '理赔 转人工', { profile: { vip: true } });
+    await h.customerSays('u-wait', '怎么还没人');
+    expect(h.toCustomer('u-wait').at(-1)).toBe('当前咨询人数较多，您前面还有 1 位，预计等待约 10 分钟。');
+    await h.customerSays('u-wait', '好吧');
+    expect(h.toCustomer('u-wait')).toHaveLength(2);
+  });
+
   it('moves an offer not accepted in time to the next agent, and sets the one who missed it busy', async () => {
     await h.onDuty('wangwu');
     h.advance(MINUTE);
