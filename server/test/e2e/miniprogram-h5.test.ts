@@ -134,6 +134,16 @@ if (noBrowser) process.stderr.write(`[miniprogram-h5] ${CHROMIUM} not found: ski
     await shot('02-chat-answer');
   });
 
+  it('sends a photo in the chat: it shows in the conversation and the bot acknowledges it', async () => {
+    const botBubbles = await visible('.msg--bot .msg__bubble').count();
+    const chooser = page.waitForEvent('filechooser');
+    await visible('.chat__photo').click();
+    await (await chooser).setFiles({ name: 'accident.png', mimeType: 'image/png', buffer: pngBytes() });
+    await visible('.msg--user .msg__image').waitFor({ timeout: 30_000 });
+    await page.waitForFunction(`document.querySelectorAll('.msg--bot .msg__bubble').length > ${botBubbles}`, undefined, { timeout: 30_000 });
+    await shot('02b-chat-photo');
+  });
+
   it('buys a policy: product → quote form with validation → 模拟支付 → the fake WeChat Pay notifies → policy issued', async () => {
     await visible('.weui-tabbar__item:has-text("保险")').click();
     await visible('.product-card:has-text("安心保·综合意外险")').click();
