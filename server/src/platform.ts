@@ -32,8 +32,6 @@ import { agentClaimHandling } from './insurance/agent-claims';
 import { requireUser } from './channels/miniprogram-api/sessions';
 import { miniProgramChatRoutes, miniProgramPusher, staffChatImageRoutes, type ChatUserResolver } from './channels/miniprogram-chat/routes';
 import { ChatImages } from './channels/miniprogram-chat/images';
-import { loadInsuranceSettings } from './insurance/settings';
-import { defaultDocumentStorage } from './storage';
 
 export interface Platform {
   knowledge: KnowledgeBase;
@@ -102,10 +100,7 @@ export async function createPlatform(
   }
 
   // Policies, claims and payments inside WeChat; the mini-program's login guards its routes and its chat.
-  // One document storage for claim documents and chat photos, with the same size limit.
-  const insuranceSettings = loadInsuranceSettings();
-  const documentStorage = defaultDocumentStorage(REPO_ROOT, config.DATA_DIR, insuranceSettings.documentStorageDir);
-  const insurance = setupInsurance({ config, logger, delivery, storage: documentStorage });
+  const insurance = setupInsurance({ config, logger, delivery });
   stops.push(() => insurance.stop());
   routers.push(...insurance.routers);
   const miniProgramUser = requireUser(insurance.sessions);
@@ -114,7 +109,7 @@ export async function createPlatform(
     return { userId: ctx.state.customer!.mpOpenId };
   };
   delivery.register('miniprogram', miniProgramPusher);
-  const chatImages = new ChatImages({ storage: documentStorage, maxBytes: insuranceSettings.maxDocumentBytes });
+  const chatImages = new ChatImages(insurance.documents);
   routers.push(miniProgramChatRoutes({ pipeline, conversations, resolveUser: resolveMiniProgramUser, images: chatImages }));
   routers.push(staffChatImageRoutes({ images: chatImages }));
   // The same app for a browser: the h5 build calls /api on the origin that served it.

@@ -1,3 +1,5 @@
+import { parseChineseNumber } from '../nlu/chinese-numbers';
+
 /**
  * What an agent types in WeCom: a command (`/end`, or its Chinese alias `结束`) or a reply for the customer.
  * `#1024` anywhere at the start or among a command's words names the session; without it the agent's current one.
@@ -34,13 +36,11 @@ const CLAIM_USAGE = [
   '/claim <报案号> 通过 <金额，如 12000 或 1.2万>；/claim <报案号> 拒赔 <原因>；/claim <报案号> 赔付 <付款流水号>',
 ].join('\n');
 
-/** "12000", "12000元", "1.2万" → 分; undefined when it is not an amount. */
+/** "12000", "12000元", "1.2万", "一万二" → 分 (the NLU's numeral reader); undefined when it is not an amount. */
 function amountFen(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d{1,2})?)(万)?元?$/.exec(text.replace(/[,，]/g, ''));
-  if (!match) return undefined;
-  const yuan = Number(match[1]) * (match[2] ? 10_000 : 1);
-  const fen = Math.round(yuan * 100);
-  return Number.isSafeInteger(fen) && fen > 0 ? fen : undefined;
+  const value = parseChineseNumber(text.replace(/[元¥￥]/g, '').replace(/，/g, ','));
+  const fen = value === undefined ? undefined : Math.round(value * 100);
+  return fen !== undefined && Number.isSafeInteger(fen) && fen > 0 && Math.abs(value! * 100 - fen) < 1e-6 ? fen : undefined;
 }
 
 function claimCommand(words: string[]): AgentCommand {

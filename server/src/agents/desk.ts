@@ -210,6 +210,10 @@ export class AgentDesk {
       { $set: { queueNoticeAt: this.now, queueNoticePosition: ahead } },
     );
     if (marked.modifiedCount !== 1) return;
+    await this.announcePosition(session, ahead, agentsAtWork);
+  }
+
+  private async announcePosition(session: HumanSessionRecord, ahead: number, agentsAtWork: number): Promise<void> {
     const minutes = expectedWaitMinutes(ahead, agentsAtWork, this.deps.config.queue.averageHandleMinutes);
     await this.pushToCustomer(session, [{ kind: 'text', text: fillTemplate(this.deps.replies.handoffQueued, { position: ahead, minutes }) }]);
   }
@@ -227,9 +231,7 @@ export class AgentDesk {
       { $set: { queueNoticeAt: this.now, queueNoticePosition: ahead } },
     );
     if (marked.modifiedCount !== 1) return;
-    const atWork = (await this.deps.directory.snapshot()).filter(isStaffed).length;
-    const minutes = expectedWaitMinutes(ahead, Math.max(1, atWork), this.deps.config.queue.averageHandleMinutes);
-    await this.pushToCustomer(session, [{ kind: 'text', text: fillTemplate(this.deps.replies.handoffQueued, { position: ahead, minutes }) }]);
+    await this.announcePosition(session, ahead, (await this.deps.directory.snapshot()).filter(isStaffed).length);
   }
 
   private async offer(session: HumanSessionRecord, agentId: string): Promise<boolean> {

@@ -4,8 +4,7 @@ import type { Claims } from './claims';
 import type { ClaimRecord } from './models';
 import { claimTransitionSchema } from './requests';
 import { fieldError } from './errors';
-
-const yuan = (fen: number) => `${(fen / 100).toLocaleString('zh-CN')}元`;
+import { yuanText } from './views';
 
 const ACTION_WORDS: Record<string, string> = {
   documents_needed: '补材料', under_review: '审核', approved: '通过 <金额>', rejected: '拒赔 <原因>', paid: '赔付 <流水号>',
@@ -19,8 +18,8 @@ function describeForAgent(claim: ClaimRecord): string {
     `已上传材料 ${claim.documents.length} 份${claim.withinWaitingPeriod ? '；注意：出险在等待期内' : ''}`,
   ];
   if (claim.neededDocuments.length) lines.push(`待客户补充：${claim.neededDocuments.join('、')}`);
-  if (claim.approvedAmountFen !== undefined) lines.push(`核定金额 ${yuan(claim.approvedAmountFen)}`);
-  if (claim.paidAmountFen !== undefined) lines.push(`已赔付 ${yuan(claim.paidAmountFen)}（${claim.paymentReference ?? ''}）`);
+  if (claim.approvedAmountFen !== undefined) lines.push(`核定金额 ${yuanText(claim.approvedAmountFen)}`);
+  if (claim.paidAmountFen !== undefined) lines.push(`已赔付 ${yuanText(claim.paidAmountFen)}（${claim.paymentReference ?? ''}）`);
   if (claim.rejectionReason) lines.push(`拒赔原因：${claim.rejectionReason}`);
   const next = CLAIM_TRANSITIONS[claim.status].map((to) => ACTION_WORDS[to]).filter(Boolean);
   if (next.length) lines.push(`可执行：${next.map((a) => `/claim ${claim._id} ${a}`).join('；')}`);

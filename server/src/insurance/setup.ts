@@ -23,6 +23,8 @@ export interface InsuranceSetup {
   sessions?: MiniProgramSessions;
   /** Mini-program API, staff claims API, and (with WeChat Pay configured) the pay notify callbacks. */
   routers: Router[];
+  /** Where uploaded files go and how large one may be: claim documents, and chat photos (same store, same limit). */
+  documents: { storage: DocumentStorage; maxBytes: number };
   stop(): Promise<void>;
 }
 
@@ -46,6 +48,7 @@ export function setupInsurance(options: {
   const mp = settings.miniProgram;
   if (pay && !mp) throw new ConfigError(['WECHAT_MP_APPID: is required for WeChat Pay (payments are taken in the mini-program)']);
 
+  const storage = options.storage ?? defaultDocumentStorage(REPO_ROOT, options.config.DATA_DIR, settings.documentStorageDir);
   const wechat = mp ? new WeChatAppApi({ http: new WeChatHttpClient({ baseUrl: mp.apiBase }), appId: mp.appId, appSecret: mp.secret }) : undefined;
   const insurance = createInsurance({
     payments: pay && mp ? wechatPayGateway(pay, mp.appId) : undefined,
@@ -56,7 +59,7 @@ export function setupInsurance(options: {
       delivery: options.delivery,
       logger: options.logger,
     }),
-    storage: options.storage ?? defaultDocumentStorage(REPO_ROOT, options.config.DATA_DIR, settings.documentStorageDir),
+    storage,
     maxDocumentBytes: settings.maxDocumentBytes,
     renewalReminderDays: settings.renewalReminderDays,
     logger: options.logger,
@@ -83,6 +86,7 @@ export function setupInsurance(options: {
     insurance,
     sessions,
     routers,
+    documents: { storage, maxBytes: settings.maxDocumentBytes },
     stop: async () => {
       stopJobs();
       await insurance.notices.settled();

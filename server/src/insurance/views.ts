@@ -178,3 +178,6 @@ export function productView(product: Product) {
     claimDocuments: product.claimDocuments,
   };
 }
+
+/** An amount in 分 as a customer or agent reads it in a chat: 15,000元. */
+export const yuanText = (fen: number) => `${(fen / 100).toLocaleString('zh-CN')}元`;

@@ -2,20 +2,12 @@ import { MiniProgramSession } from '../../src/channels/miniprogram-api/session.m
 import { chinaDate } from '../../src/insurance/dates';
 import { FAKE_MINI_PROGRAM } from '../fakes/wechat-api';
 import { useTestDatabase } from '../support/database';
-import { FATHER, MOTHER } from './support/people';
+import { FATHER, MOTHER, medicalOrderFor } from './support/people';
 import { World } from './support/world';
 
 useTestDatabase(__filename);
 
 const DAY = 86_400_000;
-const medicalFor = (person: typeof MOTHER) => ({
-  productId: 'medical',
-  planId: 'standard',
-  termId: 'one-year',
-  policyholder: person,
-  insured: { relation: 'self' },
-  healthAnswers: { 'hospitalized-2y': false, 'serious-illness': false, 'ongoing-treatment': false, 'declined-before': false },
-});
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]);
 
 let world: World;
@@ -27,10 +19,10 @@ beforeAll(async () => {
   world = await World.start();
   alice = await world.login();
   bob = await world.login();
-  const bought = await world.buy(alice.token, medicalFor(MOTHER));
+  const bought = await world.buy(alice.token, medicalOrderFor(MOTHER));
   a.order = bought.orderNumber;
   a.policy = bought.policyNumber;
-  const pending = await world.api('POST', '/api/mp/orders', { token: alice.token, body: { ...medicalFor(MOTHER), quotedPremiumFen: bought.premiumFen } });
+  const pending = await world.api('POST', '/api/mp/orders', { token: alice.token, body: { ...medicalOrderFor(MOTHER), quotedPremiumFen: bought.premiumFen } });
   a.pendingOrder = pending.body.orderNumber;
   world.advance(2 * DAY);
   const claim = await world.api('POST', '/api/mp/claims', {

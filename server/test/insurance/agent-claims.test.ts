@@ -3,7 +3,7 @@ import { chinaDate } from '../../src/insurance/dates';
 import { agentClaimHandling } from '../../src/insurance/agent-claims';
 import { startDeskHarness, type DeskHarness } from '../agents/desk-harness';
 import { useTestDatabase } from '../support/database';
-import { MOTHER } from './support/people';
+import { medicalOrderFor, MOTHER } from './support/people';
 import { TEMPLATES, World } from './support/world';
 
 useTestDatabase(__filename);
@@ -25,10 +25,7 @@ describe('claims handled by WeCom command', () => {
     await desk.reset();
     const mother = await world.login();
     token = mother.token;
-    const { policyNumber } = await world.buy(token, {
-      productId: 'medical', planId: 'standard', termId: 'one-year', policyholder: MOTHER, insured: { relation: 'self' },
-      healthAnswers: { 'hospitalized-2y': false, 'serious-illness': false, 'ongoing-treatment': false, 'declined-before': false },
-    });
+    const { policyNumber } = await world.buy(token, medicalOrderFor(MOTHER));
     world.advance(40 * DAY); // past the waiting period (the mini-program session has lapsed: log in again)
     ({ token } = await world.login({ openId: mother.openId }));
     const reported = await world.api('POST', '/api/mp/claims', {

@@ -11,21 +11,13 @@ import { importKnowledgeDirectory } from '../../src/knowledge/importer';
 import { KnowledgeBase } from '../../src/knowledge/service';
 import { KNOWLEDGE_DIR } from '../../src/knowledge/source';
 import { useTestDatabase } from '../support/database';
-import { FATHER, MOTHER } from './support/people';
+import { FATHER, MOTHER, medicalOrderFor } from './support/people';
 import { World } from './support/world';
 
 useTestDatabase(__filename);
 jest.setTimeout(120_000);
 
 const DAY = 86_400_000;
-const medicalFor = (person: typeof MOTHER) => ({
-  productId: 'medical',
-  planId: 'standard',
-  termId: 'one-year',
-  policyholder: person,
-  insured: { relation: 'self' },
-  healthAnswers: { 'hospitalized-2y': false, 'serious-illness': false, 'ongoing-treatment': false, 'declined-before': false },
-});
 
 /**
  * The bot answering "我的保单" / "理赔进度" from the customer's real policies and claims: the shipped knowledge,
@@ -60,8 +52,8 @@ describe('the bot answers from the customer\'s own policies and claims', () => {
 
     mother = await world.login();
     father = await world.login();
-    ({ policyNumber: motherPolicy } = await world.buy(mother.token, medicalFor(MOTHER)));
-    ({ policyNumber: fatherPolicy } = await world.buy(father.token, medicalFor(FATHER)));
+    ({ policyNumber: motherPolicy } = await world.buy(mother.token, medicalOrderFor(MOTHER)));
+    ({ policyNumber: fatherPolicy } = await world.buy(father.token, medicalOrderFor(FATHER)));
     world.advance(2 * DAY);
     const reported = await world.api('POST', '/api/mp/claims', {
       token: mother.token,

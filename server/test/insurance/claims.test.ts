@@ -6,20 +6,13 @@ import { issueStaffToken } from '../../src/agents/auth';
 import { addDays, chinaDate } from '../../src/insurance/dates';
 import { LocalDiskStorage } from '../../src/storage';
 import { useTestDatabase } from '../support/database';
-import { MOTHER } from './support/people';
+import { MOTHER, medicalOrderFor } from './support/people';
 import { TEMPLATES, World } from './support/world';
 
 useTestDatabase(__filename);
 
 const DAY = 86_400_000;
-const MEDICAL_ORDER = {
-  productId: 'medical',
-  planId: 'standard',
-  termId: 'one-year',
-  policyholder: MOTHER,
-  insured: { relation: 'self' },
-  healthAnswers: { 'hospitalized-2y': false, 'serious-illness': false, 'ongoing-treatment': false, 'declined-before': false },
-};
+const MEDICAL_ORDER = medicalOrderFor(MOTHER);
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46]), Buffer.alloc(2_000, 7)]);
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(500, 1)]);
 const PDF = Buffer.from('%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');

@@ -5,21 +5,13 @@ import { InsuranceNotice } from '../../src/insurance/models';
 import { SubscriptionNotifier } from '../../src/insurance/notices';
 import { WeChatApiError } from '../../src/wechat/api-client';
 import { useTestDatabase } from '../support/database';
-import { FATHER, idCardFor, MOTHER } from './support/people';
+import { FATHER, idCardFor, MOTHER, medicalOrderFor } from './support/people';
 import { TEMPLATES, World } from './support/world';
 
 useTestDatabase(__filename);
 
 const DAY = 86_400_000;
 const UNION_ID = 'oUnion_anxin_mother';
-const medicalFor = (person: typeof MOTHER) => ({
-  productId: 'medical',
-  planId: 'standard',
-  termId: 'one-year',
-  policyholder: person,
-  insured: { relation: 'self' },
-  healthAnswers: { 'hospitalized-2y': false, 'serious-illness': false, 'ongoing-treatment': false, 'declined-before': false },
-});
 const childOrder = {
   productId: 'children',
   planId: 'plus',
@@ -39,9 +31,9 @@ beforeAll(async () => {
   world = await World.start();
   mother = await world.login({ unionId: UNION_ID });
   father = await world.login();
-  ({ policyNumber: medicalPolicy } = await world.buy(mother.token, medicalFor(MOTHER)));
+  ({ policyNumber: medicalPolicy } = await world.buy(mother.token, medicalOrderFor(MOTHER)));
   await world.buy(mother.token, childOrder);
-  await world.buy(father.token, medicalFor(FATHER));
+  await world.buy(father.token, medicalOrderFor(FATHER));
   world.advance(2 * DAY);
   await world.api('POST', '/api/mp/claims', {
     token: mother.token,
@@ -146,7 +138,7 @@ describe('renewal reminders by subscription message', () => {
   it('records a refusal (no subscription acceptance) and does not send again', async () => {
     world.setNow(new Date('2026-03-01T02:00:00Z'));
     const third = await world.login();
-    await world.buy(third.token, medicalFor({ name: '赵平安', idCard: idCardFor('1985-07-07', '157'), phone: '13600136000' }));
+    await world.buy(third.token, medicalOrderFor({ name: '赵平安', idCard: idCardFor('1985-07-07', '157'), phone: '13600136000' }));
     world.setNow(new Date('2027-02-20T02:00:00Z'));
     world.wechat.failNext({ path: '/cgi-bin/message/subscribe/send', toUser: third.openId, errcode: 43101 });
     expect(await world.insurance.sendRenewalReminders(30)).toEqual({ due: 1, sent: 0, alreadySent: 0, notDelivered: 1 });
