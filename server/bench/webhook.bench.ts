@@ -55,7 +55,9 @@ async function load(url: string, options: { connections: number; seconds: number
 
 /** The safe-mode webhook under load (100 connections) next to a bare Koa endpoint, on one running server. */
 export async function runWebhookBench(mongodbUri: string, seconds = 15): Promise<BenchRow[]> {
-  const server = startServerProcess({ MONGODB_URI: mongodbUri, PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'development' });
+  // BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the server under load.
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  const server = startServerProcess({ MONGODB_URI: mongodbUri, PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'development' }, undefined, nodeArgs);
   const port = await server.listening;
   try {
     const url = `http://127.0.0.1:${port}`;

@@ -5,7 +5,8 @@ import { parseArgs, runCli, CliUsageError } from '../src/cli/args';
 import { loadConfig } from '../src/config';
 import { loadWechatConfig } from '../src/config/wechat-config';
 import { readDemoOfficialAccount } from '../src/channels/official-account/settings';
-import { Conversation, Message } from '../src/conversation/models';
+import { Message } from '../src/conversation/models';
+import { ConversationStates } from '../src/conversation/states';
 import { ConversationPipeline } from '../src/conversation/pipeline';
 import { BlendedUnderstander } from '../src/conversation/understand';
 import type { EmotionReading, InboundMessage } from '../src/conversation/types';
@@ -116,6 +117,7 @@ export async function simulateTraffic(options: TrafficSimulationOptions): Promis
   let users = 0;
   let dedupe = 0;
   let agentTurn = 0;
+  const states = new ConversationStates();
 
   const send = async (userId: string, text: string, at: number) => {
     options.setClock(at);
@@ -156,7 +158,7 @@ export async function simulateTraffic(options: TrafficSimulationOptions): Promis
     t += 10_000;
     await store('agent', misbehaving ? '随便你' : '不客气，还有其他问题随时联系，再见！');
     // The session ends: the bot answers again (what the desk does through ConversationService.returnToBot).
-    await Conversation.updateOne({ _id: conversationId }, { $set: { state: 'bot', lastActivityAt: new Date(t) }, $unset: { agentId: 1, handoff: 1 } });
+    await states.change(conversationId, () => ({ state: 'bot', lastActivityAt: new Date(t), agentId: undefined, handoff: undefined }));
     options.setClock(t);
     options.events.publish('conversation.closed', { conversationId, by: 'agent', at: new Date(t) });
     await options.events.settled();

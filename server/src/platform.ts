@@ -15,6 +15,7 @@ import { importKnowledgeDirectory } from './knowledge/importer';
 import { Scenario } from './knowledge/models';
 import { KNOWLEDGE_DIR } from './knowledge/source';
 import { ConversationPipeline } from './conversation/pipeline';
+import { ConversationStates } from './conversation/states';
 import { ConversationService } from './conversation/service';
 import { UserDelivery, type ChannelPusher } from './conversation/delivery';
 import { BlendedUnderstander, type LanguageModels } from './conversation/understand';
@@ -77,11 +78,12 @@ export async function createPlatform(
 
   const models = await createLanguageModels(knowledge, logger);
   stops.push(() => models.stop?.());
+  const states = new ConversationStates();
   const pipeline = new ConversationPipeline({
     understander: new BlendedUnderstander(models, knowledge), knowledge, config: wechatConfig, events,
-    staleClaimMs: config.CONVERSATION_STALE_CLAIM_MS, liveAnswers: insuranceLiveAnswers,
+    staleClaimMs: config.CONVERSATION_STALE_CLAIM_MS, liveAnswers: insuranceLiveAnswers, states,
   });
-  const conversations = new ConversationService(events);
+  const conversations = new ConversationService(events, states);
   const delivery = new UserDelivery((channel, userId, message, from) => conversations.recordOutbound({ channel, userId }, from.author, message, from.agentId));
   const routers: Router[] = [healthRoutes(() => pingDatabase(), databaseKind), agentKnowledgeRoutes(knowledge)];
 

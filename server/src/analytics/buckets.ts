@@ -1,4 +1,5 @@
 import mongoose, { Schema } from 'mongoose';
+import { writeErrorsOf } from '../db/batched-inserts';
 
 /**
  * Pre-aggregated counts (the bucket pattern): one document per metric, key and time bucket, `_id` =
@@ -68,15 +69,6 @@ export interface SeriesQuery {
 
 type UpsertOperation = { updateOne: { filter: { _id: string }; update: Record<string, unknown>; upsert: true } };
 
-/** Indexes of the operations a bulk write refused (the driver reports one error or a list). */
-function failedIndexes(err: unknown): number[] | undefined {
-  const writeErrors = (err as { writeErrors?: unknown }).writeErrors;
-  if (writeErrors === undefined) return undefined;
-  const list = Array.isArray(writeErrors) ? writeErrors : [writeErrors];
-  const indexes = list.map((e) => (e as { index?: unknown }).index);
-  return indexes.every((i): i is number => typeof i === 'number') ? indexes : undefined;
-}
-
 /**
  * Two instances (or two listeners) creating the same new bucket at once: one upsert wins, the other fails on the
  * `_id` (MongoDB: E11000; FerretDB may report another code). Only the refused operations are retried, once: the
@@ -86,7 +78,7 @@ async function bulkUpsert(model: typeof FiveMinuteBucket, operations: UpsertOper
   try {
     await model.bulkWrite(operations, { ordered: false });
   } catch (err) {
-    const failed = failedIndexes(err);
+    const failed = writeErrorsOf(err)?.map((e) => e.index);
     if (!failed?.length) throw err;
     await model.bulkWrite(failed.map((i) => operations[i]), { ordered: false });
   }

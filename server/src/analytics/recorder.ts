@@ -1,4 +1,3 @@
-import mongoose, { Schema } from 'mongoose';
 import type { EventBus } from '../events/bus';
 import type { DomainEvents } from '../events/types';
 import type { BucketStore, Increment } from './buckets';
@@ -7,10 +6,6 @@ import type { BucketStore, Increment } from './buckets';
  * Turns conversation events into bucket counts: volume, sessions, the bot's answers and misses, handoffs and
  * their reasons, emotions, and the scenario / intent of each understood question (the hot-issue topics).
  */
-
-/** When each conversation was last active, so a new session can be told from a continuing one (a key read). */
-const lastSeenSchema = new Schema<{ _id: string; at: Date }>({ _id: { type: String, required: true }, at: { type: Date, required: true } });
-export const ConversationLastSeen = mongoose.model('AnalyticsConversationLastSeen', lastSeenSchema);
 
 export const SESSION_GAP_MS = 30 * 60_000;
 
@@ -47,11 +42,9 @@ export class TrafficRecorder {
       const { scenarioId, intentId } = topicOf(event.topSubIntentId);
       increments.push({ metric: 'scenario', key: scenarioId, at }, { metric: 'intent', key: intentId, at });
     }
-    // findOneAndUpdate without projection (portable): the previous document says whether this starts a session.
-    const touch = () => ConversationLastSeen.findOneAndUpdate({ _id: event.conversationId }, { $set: { at } }, { upsert: true, returnDocument: 'before' }).lean();
-    // Two first messages of one conversation at once: the losing upsert fails on the `_id`; the retry finds it.
-    const previous = await touch().catch(() => touch());
-    if (!previous || at.getTime() - new Date(previous.at).getTime() >= SESSION_GAP_MS) increments.push({ metric: 'sessions', key: 'all', at });
+    // The conversation's previous activity comes with the event: a session starts with a first message or after a gap.
+    const previous = event.previousActivityAt;
+    if (!previous || at.getTime() - new Date(previous).getTime() >= SESSION_GAP_MS) increments.push({ metric: 'sessions', key: 'all', at });
     await this.options.buckets.add(increments);
   }
 

@@ -1,15 +1,21 @@
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 
 /**
- * One conversation per user per channel, keyed `${channel}:${userId}` so every message finds it by `_id`.
- * It carries the dialogue state that must survive across instances: pending choices, slots, streaks, emotions.
+ * A conversation's dialogue state — pending choices, slots, streaks, emotions, who serves it — as a log of
+ * snapshots, one per change: `_id` = `${conversationId}#${seq}` with `seq` counting up from 1. A change is
+ * written by inserting the next snapshot, so two writers that started from the same state collide on the `_id`
+ * (portable optimistic concurrency: no conditional update, which is not atomic on FerretDB) and the loser starts
+ * again from the newer state. Inserts are also the one write FerretDB/SQLite does without scanning its table.
+ * The latest snapshot is the conversation; `conversationIdFor` names it.
  */
 const choiceSchema = new Schema({ number: Number, label: String, subIntentId: String }, { _id: false });
 const emotionSchema = new Schema({ label: String, intensity: Number, polarity: String, at: Date }, { _id: false });
 
-const conversationSchema = new Schema(
+const conversationStateSchema = new Schema(
   {
     _id: { type: String, required: true },
+    conversationId: { type: String, required: true },
+    seq: { type: Number, required: true },
     channel: { type: String, required: true },
     userId: { type: String, required: true },
     state: { type: String, enum: ['bot', 'waiting_agent', 'human'], default: 'bot' },
@@ -18,9 +24,9 @@ const conversationSchema = new Schema(
     pendingChoices: { type: [choiceSchema], default: [] },
     pendingSlot: { type: new Schema({ slot: String, subIntentId: String }, { _id: false }), required: false },
     /** Facts collected across turns (product, policy number ...), as strings. */
-    slots: { type: Map, of: String, default: {} },
+    slots: { type: Schema.Types.Mixed, default: {} },
     lowConfidenceStreak: { type: Number, default: 0 },
-    /** The most recent emotion readings, newest last (trimmed in code: `$push` with `$slice` is not portable). */
+    /** The most recent emotion readings, newest last. */
     emotions: { type: [emotionSchema], default: [] },
     lastScenarioId: String,
     lastSubIntentId: String,
@@ -31,13 +37,22 @@ const conversationSchema = new Schema(
     lastActivityAt: { type: Date, required: true },
     /** The WeCom userid of the agent serving a human session. */
     agentId: String,
+    /** The inbound message whose decision made this snapshot (absent for an agent's or the system's change). */
+    messageId: String,
+    /** That decision and its replies: a delivery whose process died after this insert is finished from here. */
+    decision: { type: Schema.Types.Mixed },
+    replies: { type: [Schema.Types.Mixed], default: undefined },
+    writtenAt: { type: Date, required: true },
   },
-  { timestamps: true },
+  { versionKey: false },
 );
+conversationStateSchema.index({ conversationId: 1, seq: -1 });
+conversationStateSchema.index({ lastActivityAt: 1 });
+conversationStateSchema.index({ messageId: 1 });
 
 /**
- * Every message in and out. Inbound `_id` = channel + the channel's dedupe key, so a retried delivery collides
- * on insert (portable duplicate detection) and gets the stored replies instead of a second run.
+ * Every message in and out, written once when its answer is decided. Inbound `_id` = channel + the channel's
+ * dedupe key (the same as its claim's), so a retried delivery finds the stored replies instead of a second run.
  */
 const messageSchema = new Schema(
   {
@@ -49,15 +64,12 @@ const messageSchema = new Schema(
     author: { type: String, enum: ['user', 'bot', 'agent'], required: true },
     kind: { type: String, required: true },
     text: String,
-    /** The inbound message as the channel gave it, so a delivery whose process died can be run again. */
+    /** The inbound message as the channel gave it. */
     inbound: { type: Schema.Types.Mixed },
-    status: { type: String, enum: ['processing', 'done'], required: true },
-    /** When processing was claimed; a stale claim (its process died) may be taken over by a retry. */
+    status: { type: String, enum: ['done'], required: true },
     claimedAt: { type: Date, required: true },
     understanding: { type: Schema.Types.Mixed },
     decision: { type: Schema.Types.Mixed },
-    /** The decision and its effects, stored before they are applied; a retry after a crash finishes this plan. */
-    plan: { type: Schema.Types.Mixed },
     replies: { type: [Schema.Types.Mixed], default: [] },
     /** How the replies reach the user: passively in the HTTP answer, or later through the channel's push API. */
     delivery: {
@@ -78,10 +90,26 @@ const messageSchema = new Schema(
   { timestamps: true },
 );
 
-/** One conversation per user per channel: its `_id`. */
+/**
+ * A delivery being handled: inserted before anything else, so a retry of the same delivery collides on the `_id`
+ * (the message's) and waits for — or, once the claim is stale because its process died, takes over — the answer.
+ */
+const messageClaimSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    conversationId: { type: String, required: true },
+    /** The inbound message as the channel gave it, so a delivery whose process died can be run again. */
+    inbound: { type: Schema.Types.Mixed, required: true },
+    claimedAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+/** One conversation per user per channel. */
 export const conversationIdFor = (channel: string, userId: string) => `${channel}:${userId}`;
 
-export const Conversation = mongoose.model('Conversation', conversationSchema);
+export const ConversationState = mongoose.model('ConversationState', conversationStateSchema);
 export const Message = mongoose.model('Message', messageSchema);
-export type ConversationDoc = InferSchemaType<typeof conversationSchema> & { _id: string };
+export const MessageClaim = mongoose.model('MessageClaim', messageClaimSchema);
+export type ConversationStateDoc = InferSchemaType<typeof conversationStateSchema> & { _id: string };
 export type MessageDoc = InferSchemaType<typeof messageSchema> & { _id: string };

@@ -1,7 +1,10 @@
 import type { WechatConfig } from '../config/wechat-config';
+import { BatchedInserts } from '../db/batched-inserts';
 import type { EventBus } from '../events/bus';
+import { withoutUndefined } from '../util/without-undefined';
 import { decide, type DialogueState, type SubIntentFacts } from './decide';
-import { Conversation, conversationIdFor, Message, type ConversationDoc, type MessageDoc } from './models';
+import { conversationIdFor, Message, MessageClaim, type MessageDoc } from './models';
+import { ConversationStates, type ConversationDoc } from './states';
 import type { Decision, EmotionReading, InboundMessage, OutboundMessage, PipelineResult, Understanding } from './types';
 
 /** The understanding stage: intents (ranked sub-intents), entities and emotion of one text. */
@@ -38,23 +41,29 @@ export interface PipelineDeps {
   /** A claim older than this belongs to a process that died; a retry may take it over. */
   staleClaimMs?: number;
   liveAnswers?: LiveAnswers;
+  /** Conversation states; share one instance with ConversationService so both remember the same changes. */
+  states?: ConversationStates;
 }
 
 const NEUTRAL: EmotionReading = { label: 'none', intensity: 0, polarity: 'neutral' };
 const EMOTION_HISTORY = 10;
-const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 11000;
+/** Tries at writing a decision while other writers keep changing the same conversation. */
+const MAX_DECISION_ATTEMPTS = 20;
 
-/** What one message decided, kept on the message until it is fully applied (so a crash can finish it). */
-interface DecisionPlan {
-  text?: string;
-  understanding?: Understanding;
+type ClaimRow = { _id: string; conversationId: string; inbound: InboundMessage; claimedAt: Date };
+type MessageRow = Omit<MessageDoc, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date };
+const claims = new BatchedInserts<ClaimRow>(() => MessageClaim);
+const messages = new BatchedInserts<MessageRow>(() => Message);
+
+type Claim = { kind: 'stored'; result: PipelineResult } | { kind: 'claimed'; takeover: boolean };
+
+/** What one message decided, and the conversation it was decided in. */
+interface Outcome {
+  /** The conversation before this message (undefined: its first message). */
+  before: ConversationDoc | undefined;
   decision: Decision;
   replies: OutboundMessage[];
-  /** Plain `set` / `unset` (no `$` keys: they are stored inside a document). */
-  conversation: { set: Record<string, unknown>; unset: string[] };
 }
-
-type Claim = { kind: 'stored'; result: PipelineResult } | { kind: 'claimed'; plan?: DecisionPlan };
 
 export class DuplicateInProgress extends Error {
   constructor(readonly messageId: string) {
@@ -63,16 +72,20 @@ export class DuplicateInProgress extends Error {
 }
 
 /**
- * understand → decide → answer or hand off, for any channel. Each delivery is claimed by inserting its message
- * (a retry collides and gets the stored replies), and everything it decided is stored with the reason.
+ * understand → decide → answer or hand off, for any channel. A delivery is claimed by inserting its claim (a retry
+ * collides and gets the stored replies), its decision is written as the conversation's next state, then the
+ * message is stored with everything it decided and why. Every write is an insert, batched with those of
+ * concurrent messages: the store's cheapest operation, and the same on MongoDB and FerretDB.
  */
 export class ConversationPipeline {
   private readonly now: () => Date;
   private readonly staleClaimMs: number;
+  private readonly states: ConversationStates;
 
   constructor(private readonly deps: PipelineDeps) {
     this.now = deps.now ?? (() => new Date());
     this.staleClaimMs = deps.staleClaimMs ?? 20_000;
+    this.states = deps.states ?? new ConversationStates();
   }
 
   static conversationId(inbound: Pick<InboundMessage, 'channel' | 'userId'>): string {
@@ -87,36 +100,54 @@ export class ConversationPipeline {
   async handle(inbound: InboundMessage): Promise<PipelineResult> {
     const conversationId = ConversationPipeline.conversationId(inbound);
     const messageId = ConversationPipeline.messageId(inbound);
-    const claimed = await this.claim(inbound, conversationId, messageId);
+    const claimedAt = this.now();
+    const claimed = await this.claim(inbound, conversationId, messageId, claimedAt);
     if (claimed.kind === 'stored') return claimed.result;
 
     const now = this.now();
-    const conversation = await this.loadConversation(inbound, conversationId, now);
-    // A process that died after deciding left its decision on the message: finish that one, do not decide again
-    // (the conversation may already carry its effects, e.g. a handoff).
-    const plan = claimed.plan ?? (await this.decideAndRecord(inbound, messageId, conversation, now));
-
-    await Conversation.updateOne(
-      { _id: conversationId },
-      { $set: plan.conversation.set, ...(plan.conversation.unset.length ? { $unset: Object.fromEntries(plan.conversation.unset.map((k) => [k, 1])) } : {}) },
-    );
-    // How the replies reach the user is the channel's business (passive reply or push): it sets `delivery`.
-    await Message.updateOne({ _id: messageId }, { $set: { status: 'done', decision: plan.decision, replies: plan.replies } });
-    this.publish(inbound, conversationId, messageId, conversation, plan.text, plan.understanding, plan.decision, plan.replies, now);
-    return { conversationId, messageId, decision: plan.decision, replies: plan.replies, duplicate: false };
-  }
-
-  /** understand → decide → render, and the conversation update it implies, stored on the message before applying. */
-  private async decideAndRecord(inbound: InboundMessage, messageId: string, conversation: ConversationDoc, now: Date): Promise<DecisionPlan> {
     const text = this.textOf(inbound);
     const understanding = text ? await this.deps.understander.understand(text, now) : undefined;
-    const state = this.dialogueState(conversation, now);
+    // A process that died after writing this message's decision left it in the conversation: finish that one, do
+    // not decide again (its effects, e.g. a handoff, are already there).
+    const decided = claimed.takeover ? await this.states.decidedBy(messageId) : undefined;
+    const outcome: Outcome = decided
+      ? { before: decided.before, decision: decided.record.decision, replies: decided.record.replies }
+      : await this.decideAndWrite(inbound, conversationId, messageId, text, understanding, now);
+
+    const written = await messages.insert(withoutUndefined({
+      _id: messageId, conversationId, channel: inbound.channel, userId: inbound.userId, direction: 'in' as const, author: 'user' as const,
+      kind: inbound.kind, text: text ?? inbound.text, inbound, status: 'done' as const, claimedAt, understanding,
+      decision: outcome.decision, replies: outcome.replies, createdAt: new Date(), updatedAt: new Date(),
+    }) as MessageRow);
+    // Stored already: a process that took this message over after ours stalled got there first.
+    if (written === 'duplicate') return this.resultOf((await Message.findById(messageId).lean<MessageDoc>())!);
+    const before = outcome.before ?? this.fresh(inbound, conversationId, now);
+    this.publish(inbound, conversationId, messageId, before, outcome.before?.lastActivityAt, text, understanding, outcome.decision, outcome.replies, now);
+    return { conversationId, messageId, decision: outcome.decision, replies: outcome.replies, duplicate: false };
+  }
+
+  /**
+   * Decides from the conversation's latest state and writes the result as its next state. Losing the race to
+   * another writer (another message of the same user, an agent) means deciding again from the newer state; an
+   * account command runs once, whatever happens to the state.
+   */
+  private async decideAndWrite(
+    inbound: InboundMessage, conversationId: string, messageId: string, text: string | undefined, understanding: Understanding | undefined, now: Date,
+  ): Promise<Outcome> {
     const commandReply = text && this.deps.liveAnswers ? await this.deps.liveAnswers.command(text, inbound, now) : undefined;
-    const decision: Decision = commandReply ? { action: 'acknowledge', reason: 'account command' } : this.decideFor(inbound, text, understanding, state, conversation);
-    const replies = commandReply ? [{ kind: 'text' as const, text: commandReply }] : await this.render(decision, inbound, understanding, state, conversation);
-    const plan: DecisionPlan = { text, understanding, decision, replies, conversation: this.conversationUpdate(conversation, decision, understanding, state, now) };
-    await Message.updateOne({ _id: messageId }, { $set: { text, understanding, plan } });
-    return plan;
+    // Unknown to this process: assume a first message, which the write refuses if the conversation exists.
+    let before = this.states.lastKnown(conversationId);
+    for (let attempt = 0; attempt < MAX_DECISION_ATTEMPTS; attempt++) {
+      const conversation = before ? { ...before } : this.fresh(inbound, conversationId, now);
+      if (inbound.profile?.vip !== undefined) conversation.vip = inbound.profile.vip;
+      const state = this.dialogueState(conversation, now);
+      const decision: Decision = commandReply ? { action: 'acknowledge', reason: 'account command' } : this.decideFor(inbound, text, understanding, state, conversation);
+      const replies = commandReply ? [{ kind: 'text' as const, text: commandReply }] : await this.render(decision, inbound, understanding, state, conversation);
+      const next = this.nextState(conversation, decision, understanding, state, now);
+      if (await this.states.append(next, { messageId, decision, replies })) return { before, decision, replies };
+      before = await this.states.newerThan(conversationId, conversation.seq);
+    }
+    throw new Error(`conversation ${conversationId} kept changing while message ${messageId} was decided`);
   }
 
   /** The stored result of a delivery, waiting up to `timeoutMs` for one still in progress. */
@@ -124,7 +155,7 @@ export class ConversationPipeline {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const doc = await Message.findById(messageId).lean<MessageDoc>();
-      if (doc?.status === 'done') return this.resultOf(doc);
+      if (doc) return this.resultOf(doc);
       if (Date.now() >= deadline) return undefined;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -137,45 +168,26 @@ export class ConversationPipeline {
     };
   }
 
-  /** Inserts the message as `processing`; for a duplicate returns the stored result, or takes over a dead claim. */
-  private async claim(inbound: InboundMessage, conversationId: string, messageId: string): Promise<Claim> {
-    const claimedAt = this.now();
-    try {
-      await Message.create({
-        _id: messageId, conversationId, channel: inbound.channel, userId: inbound.userId, direction: 'in', author: 'user',
-        kind: inbound.kind, text: inbound.text, inbound, status: 'processing', claimedAt,
-      });
-      return { kind: 'claimed' };
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
-    const existing = await Message.findById(messageId).lean<MessageDoc>();
-    if (!existing) throw new DuplicateInProgress(messageId);
-    if (existing.status === 'done') return { kind: 'stored', result: this.resultOf(existing) };
-    if (claimedAt.getTime() - new Date(existing.claimedAt).getTime() < this.staleClaimMs) throw new DuplicateInProgress(messageId);
-    // The process that claimed it died before finishing: take it over, once.
-    const takeover = await Message.updateOne({ _id: messageId, claimedAt: existing.claimedAt, status: 'processing' }, { $set: { claimedAt } });
-    if (takeover.modifiedCount !== 1) throw new DuplicateInProgress(messageId);
-    return { kind: 'claimed', plan: (existing as { plan?: DecisionPlan }).plan };
+  /** Inserts the claim; for a duplicate returns the stored result, or takes over a dead claim (once). */
+  private async claim(inbound: InboundMessage, conversationId: string, messageId: string, claimedAt: Date): Promise<Claim> {
+    if ((await claims.insert(withoutUndefined({ _id: messageId, conversationId, inbound, claimedAt }))) === 'inserted') return { kind: 'claimed', takeover: false };
+    const stored = await Message.findById(messageId).lean<MessageDoc>();
+    if (stored) return { kind: 'stored', result: this.resultOf(stored) };
+    const existing = await MessageClaim.findById(messageId).lean<ClaimRow>();
+    if (!existing || claimedAt.getTime() - new Date(existing.claimedAt).getTime() < this.staleClaimMs) throw new DuplicateInProgress(messageId);
+    // The process that claimed it died before finishing: one retry takes it over, by claiming that stale claim.
+    const takeoverId = `${messageId}#takeover@${new Date(existing.claimedAt).getTime()}`;
+    if ((await claims.insert(withoutUndefined({ _id: takeoverId, conversationId, inbound, claimedAt }))) === 'duplicate') throw new DuplicateInProgress(messageId);
+    await MessageClaim.updateOne({ _id: messageId }, { $set: { claimedAt } });
+    return { kind: 'claimed', takeover: true };
   }
 
-  private async loadConversation(inbound: InboundMessage, id: string, now: Date): Promise<ConversationDoc> {
-    const existing = await Conversation.findById(id).lean<ConversationDoc>();
-    if (existing) {
-      if (inbound.profile?.vip !== undefined) existing.vip = inbound.profile.vip;
-      return existing;
-    }
-    const fresh = {
-      _id: id, channel: inbound.channel, userId: inbound.userId, state: 'bot' as const, vip: Boolean(inbound.profile?.vip),
+  /** The state of a conversation that has no message yet. */
+  private fresh(inbound: InboundMessage, conversationId: string, now: Date): ConversationDoc {
+    return withoutUndefined({
+      _id: conversationId, seq: 0, channel: inbound.channel, userId: inbound.userId, state: 'bot' as const, vip: Boolean(inbound.profile?.vip),
       unionId: inbound.profile?.unionId, pendingChoices: [], slots: {}, lowConfidenceStreak: 0, emotions: [], lastActivityAt: now,
-    };
-    try {
-      await Conversation.create(fresh);
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err; // created by a concurrent message of the same user
-      return (await Conversation.findById(id).lean<ConversationDoc>())!;
-    }
-    return fresh as unknown as ConversationDoc;
+    });
   }
 
   private textOf(inbound: InboundMessage): string | undefined {
@@ -188,15 +200,14 @@ export class ConversationPipeline {
   private dialogueState(conversation: ConversationDoc, now: Date): DialogueState {
     const idleMs = now.getTime() - new Date(conversation.lastActivityAt).getTime();
     const expired = idleMs > this.deps.config.handoffRules.conversation.resetAfterMinutes * 60_000;
-    const slots = conversation.slots instanceof Map ? Object.fromEntries(conversation.slots) : { ...(conversation.slots as Record<string, string> | undefined) };
     return {
-      pendingChoices: expired ? [] : (conversation.pendingChoices ?? []).map((c) => ({ number: c.number!, label: c.label!, subIntentId: c.subIntentId! })),
-      pendingSlot: expired || !conversation.pendingSlot ? undefined : { slot: conversation.pendingSlot.slot!, subIntentId: conversation.pendingSlot.subIntentId! },
-      slots: expired ? {} : slots,
-      lowConfidenceStreak: expired ? 0 : conversation.lowConfidenceStreak ?? 0,
-      emotions: (conversation.emotions ?? []).map((e) => ({ label: e.label as EmotionReading['label'], intensity: e.intensity ?? 0, polarity: e.polarity as EmotionReading['polarity'] })),
-      lastScenarioId: expired ? undefined : conversation.lastScenarioId ?? undefined,
-      vip: Boolean(conversation.vip),
+      pendingChoices: expired ? [] : conversation.pendingChoices.map((c) => ({ ...c })),
+      pendingSlot: expired || !conversation.pendingSlot ? undefined : { ...conversation.pendingSlot },
+      slots: expired ? {} : { ...conversation.slots },
+      lowConfidenceStreak: expired ? 0 : conversation.lowConfidenceStreak,
+      emotions: conversation.emotions.map((e) => ({ label: e.label, intensity: e.intensity, polarity: e.polarity })),
+      lastScenarioId: expired ? undefined : conversation.lastScenarioId,
+      vip: conversation.vip,
     };
   }
 
@@ -265,42 +276,44 @@ export class ConversationPipeline {
     }
   }
 
-  /** The conversation changes one decision implies, as plain data (stored with the message, applied after). */
-  private conversationUpdate(
+  /** The conversation after one decision: the next snapshot. */
+  private nextState(
     conversation: ConversationDoc, decision: Decision, understanding: Understanding | undefined, state: DialogueState, now: Date,
-  ): DecisionPlan['conversation'] {
+  ): ConversationDoc {
     const slots = { ...state.slots };
     for (const entity of understanding?.entities ?? []) {
       if (['product', 'policy_number', 'relation'].includes(entity.type)) slots[entity.type === 'policy_number' ? 'policyNumber' : entity.type] = String(entity.value);
     }
     const emotions = understanding
-      ? [...(conversation.emotions ?? []), { ...understanding.emotion, at: now }].slice(-EMOTION_HISTORY)
-      : conversation.emotions ?? [];
+      ? [...conversation.emotions, { ...understanding.emotion, at: now }].slice(-EMOTION_HISTORY)
+      : conversation.emotions;
     const missed = decision.action === 'fallback' || decision.action === 'clarify';
     const answered = decision.action === 'answer' ? this.deps.knowledge.getSubIntent(decision.subIntentId) : undefined;
-    const set: Record<string, unknown> = {
+    const next: ConversationDoc = {
+      ...conversation,
+      seq: conversation.seq + 1,
       slots,
       emotions,
       vip: state.vip,
       lastActivityAt: now,
-      pendingChoices: decision.action === 'clarify' ? decision.choices : [],
+      pendingChoices: decision.action === 'clarify' ? decision.choices.map((c) => ({ number: c.number, label: c.label, subIntentId: c.subIntentId })) : [],
+      pendingSlot: decision.action === 'ask_slot' ? { slot: decision.slot, subIntentId: decision.subIntentId } : undefined,
       lowConfidenceStreak: missed ? state.lowConfidenceStreak + 1 : decision.action === 'answer' ? 0 : state.lowConfidenceStreak,
     };
-    if (answered) Object.assign(set, { lastScenarioId: answered.scenarioId, lastSubIntentId: answered.id });
-    if (decision.action === 'handoff') Object.assign(set, { state: 'waiting_agent', handoff: { reasons: decision.reasons, at: now }, lowConfidenceStreak: 0 });
-    if (decision.action === 'ask_slot') set.pendingSlot = { slot: decision.slot, subIntentId: decision.subIntentId };
-    return { set, unset: decision.action === 'ask_slot' ? [] : ['pendingSlot'] };
+    if (answered) Object.assign(next, { lastScenarioId: answered.scenarioId, lastSubIntentId: answered.id });
+    if (decision.action === 'handoff') Object.assign(next, { state: 'waiting_agent', handoff: { reasons: decision.reasons, at: now }, lowConfidenceStreak: 0 });
+    return next;
   }
 
   private publish(
-    inbound: InboundMessage, conversationId: string, messageId: string, conversation: ConversationDoc, text: string | undefined,
-    understanding: Understanding | undefined, decision: Decision, replies: OutboundMessage[], at: Date,
+    inbound: InboundMessage, conversationId: string, messageId: string, conversation: ConversationDoc, previousActivityAt: Date | undefined,
+    text: string | undefined, understanding: Understanding | undefined, decision: Decision, replies: OutboundMessage[], at: Date,
   ): void {
     const events = this.deps.events;
     const top = understanding?.candidates[0];
     events.publish('message.received', {
       conversationId, messageId, channel: inbound.channel, userId: inbound.userId, text, emotion: understanding?.emotion ?? NEUTRAL,
-      topSubIntentId: top?.subIntentId, confidence: top?.confidence, at, state: conversation.state ?? 'bot',
+      topSubIntentId: top?.subIntentId, confidence: top?.confidence, at, state: conversation.state, previousActivityAt,
     });
     events.publish('message.answered', { conversationId, messageId, decision, replies, at });
     if (decision.action === 'handoff') {

@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { EventBus } from '../events/bus';
-import { Conversation, conversationIdFor, Message, type ConversationDoc, type MessageDoc } from './models';
+import { conversationIdFor, Message, type MessageDoc } from './models';
+import { ConversationStates, readConversation, type ConversationDoc } from './states';
 import type { ChannelName, OutboundMessage } from './types';
 
 /** Conversation facts and state changes that other domains (agents, tickets, qa) are allowed to use. */
 export class ConversationService {
-  constructor(private readonly events: EventBus) {}
+  constructor(
+    private readonly events: EventBus,
+    /** Share the pipeline's instance, so it remembers what agents changed. */
+    private readonly states = new ConversationStates(),
+  ) {}
 
+  /** The conversation as stored now (always read: other instances change it too). */
   async get(conversationId: string): Promise<ConversationDoc | null> {
-    return Conversation.findById(conversationId).lean<ConversationDoc>();
+    return (await readConversation(conversationId)) ?? null;
   }
 
   /** The latest messages of a conversation, oldest first. */
@@ -19,15 +25,14 @@ export class ConversationService {
 
   /** A human agent took the conversation: the bot stops answering until it is handed back. */
   async assignAgent(conversationId: string, agentId: string): Promise<void> {
-    await Conversation.updateOne({ _id: conversationId }, { $set: { state: 'human', agentId } });
+    await this.states.change(conversationId, () => ({ state: 'human', agentId }));
   }
 
   /** The human session ended: the bot answers again, with a fresh dialogue state. */
   async returnToBot(conversationId: string, by: 'agent' | 'user' | 'timeout' | 'bot'): Promise<void> {
-    await Conversation.updateOne(
-      { _id: conversationId },
-      { $set: { state: 'bot', pendingChoices: [], lowConfidenceStreak: 0 }, $unset: { agentId: 1, handoff: 1, pendingSlot: 1 } },
-    );
+    await this.states.change(conversationId, () => ({
+      state: 'bot', pendingChoices: [], lowConfidenceStreak: 0, agentId: undefined, handoff: undefined, pendingSlot: undefined,
+    }));
     this.events.publish('conversation.closed', { conversationId, by, at: new Date() });
   }
 

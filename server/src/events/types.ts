@@ -6,6 +6,8 @@ export interface DomainEvents {
   'message.received': {
     conversationId: string; messageId: string; channel: ChannelName; userId: string; text?: string;
     emotion?: EmotionReading; topSubIntentId?: string; confidence?: number; at: Date; state: string;
+    /** The conversation's previous activity (undefined for its first message). */
+    previousActivityAt?: Date;
   };
   'message.answered': { conversationId: string; messageId: string; decision: Decision; replies: OutboundMessage[]; at: Date };
   'conversation.handed_off': {

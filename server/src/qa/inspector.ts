@@ -1,4 +1,4 @@
-import { Conversation } from '../conversation/models';
+import { quietConversations } from '../conversation/states';
 import { loadTranscript, loadTranscripts, type Transcript, type TranscriptTurn } from '../conversation/transcripts';
 import type { EmotionReading } from '../conversation/types';
 import type { EventBus } from '../events/bus';
@@ -110,10 +110,7 @@ export class QaInspector {
       ? this.lastQuietSince - SWEEP_OVERLAP_MS
       : now.getTime() - SWEEP_LOOKBACK_MS;
     this.lastQuietSince = quietSince.getTime();
-    const candidates = await Conversation.find(
-      { state: 'bot', lastActivityAt: { $lte: quietSince, $gt: new Date(lookbackFrom) } },
-      { _id: 1, lastActivityAt: 1 },
-    ).lean<Array<{ _id: string; lastActivityAt: Date }>>();
+    const candidates = await quietConversations(new Date(lookbackFrom), quietSince);
     if (!candidates.length) return 0;
     const cursors = new Map(
       (await InspectionCursor.find({ _id: { $in: candidates.map((c) => c._id) } }).lean<CursorRecord[]>()).map((c) => [c._id, c]),

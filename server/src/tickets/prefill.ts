@@ -1,4 +1,5 @@
-import type { ConversationDoc, MessageDoc } from '../conversation/models';
+import type { MessageDoc } from '../conversation/models';
+import type { ConversationDoc } from '../conversation/states';
 import type { EmotionReading, EntityMention, HandoffReason, RankedCandidate } from '../conversation/types';
 import { maskEntity, maskMentions } from '../agents/masking';
 import type { HandoffFacts, TicketEntity, TicketIntent, TicketPriority } from './types';
@@ -76,8 +77,7 @@ export function prefillFromConversation(input: {
     entities.push({ type, value: String(value), display: maskEntity({ type, value }) });
   };
   for (const message of inbound) for (const e of understandingOf(message)?.entities ?? []) addEntity(e.type, e.value);
-  const slots = conversation.slots instanceof Map ? Object.fromEntries(conversation.slots) : ((conversation.slots ?? {}) as Record<string, string>);
-  for (const [slot, value] of Object.entries(slots)) if (value) addEntity(SLOT_ENTITY_TYPES[slot] ?? slot, value);
+  for (const [slot, value] of Object.entries(conversation.slots ?? {})) if (value) addEntity(SLOT_ENTITY_TYPES[slot] ?? slot, value);
 
   const lastReading = conversation.emotions?.length ? conversation.emotions[conversation.emotions.length - 1] : undefined;
   const emotion: EmotionReading | undefined =

@@ -7,7 +7,8 @@ import type { AgentDeskSettings } from '../../src/agents/settings';
 import { officialAccountPusher } from '../../src/channels/official-account/pusher';
 import { loadWechatConfig } from '../../src/config/wechat-config';
 import { UserDelivery } from '../../src/conversation/delivery';
-import { Conversation, Message } from '../../src/conversation/models';
+import { ConversationState, Message, MessageClaim } from '../../src/conversation/models';
+import { ConversationStates } from '../../src/conversation/states';
 import { ConversationPipeline, type KnowledgeReader, type Understander } from '../../src/conversation/pipeline';
 import { ConversationService } from '../../src/conversation/service';
 import type { InboundMessage } from '../../src/conversation/types';
@@ -89,8 +90,9 @@ export async function startDeskHarness(options: { config?: AgentDeskConfigInput;
   const now = () => clock.now;
   const listenerErrors: unknown[] = [];
   const events = new EventBus((_event, err) => listenerErrors.push(err));
-  const conversations = new ConversationService(events);
-  const pipeline = new ConversationPipeline({ understander, knowledge, config: loadWechatConfig(), events, now });
+  const states = new ConversationStates();
+  const conversations = new ConversationService(events, states);
+  const pipeline = new ConversationPipeline({ understander, knowledge, config: loadWechatConfig(), events, now, states });
   const oa = new WeChatAppApi({ http: new WeChatHttpClient({ baseUrl: wechat.baseUrl }), appId: FAKE_APP.appId, appSecret: FAKE_APP.secret });
   const delivery = new UserDelivery((channel, userId, message, from) => conversations.recordOutbound({ channel, userId }, from.author, message, from.agentId));
   delivery.register('official-account', officialAccountPusher(oa));
@@ -119,8 +121,9 @@ export async function startDeskHarness(options: { config?: AgentDeskConfigInput;
     async reset() {
       await Promise.all([
         HumanSession.deleteMany({}), OpenSession.deleteMany({}), Agent.deleteMany({}), AgentAction.deleteMany({}),
-        Ticket.deleteMany({}), Conversation.deleteMany({}), Message.deleteMany({}),
+        Ticket.deleteMany({}), ConversationState.deleteMany({}), MessageClaim.deleteMany({}), Message.deleteMany({}),
       ]);
+      states.forget();
       await desk.directory.sync();
       wechat.sent.wecom.length = 0;
       wechat.sent.custom.length = 0;

@@ -6,7 +6,8 @@ import type { AgentDeskSettings } from '../../src/agents/settings';
 import { officialAccountPusher } from '../../src/channels/official-account/pusher';
 import { loadWechatConfig } from '../../src/config/wechat-config';
 import { UserDelivery } from '../../src/conversation/delivery';
-import { Conversation, Message } from '../../src/conversation/models';
+import { Message } from '../../src/conversation/models';
+import { readConversation } from '../../src/conversation/states';
 import { ConversationService } from '../../src/conversation/service';
 import { WeChatAppApi, WeChatHttpClient } from '../../src/wechat/api-client';
 import { WXBizMsgCrypt } from '../../src/wechat/crypto';
@@ -119,7 +120,7 @@ describe('handoff to a human agent, end to end', () => {
 
     // 3. 张三 accepts and replies in WeCom; the customer gets it through the customer-service API.
     await agentWrites('zhangsan', '接入');
-    expect(await Conversation.findById(`official-account:${OPENID}`).lean()).toMatchObject({ state: 'human', agentId: 'zhangsan' });
+    expect(await readConversation(`official-account:${OPENID}`)).toMatchObject({ state: 'human', agentId: 'zhangsan' });
     await agentWrites('zhangsan', '您好，非常抱歉让您久等了，我马上为您催办，今天内给您答复。');
     expect(customerServiceTexts()).toEqual(['您好，非常抱歉让您久等了，我马上为您催办，今天内给您答复。']);
     expect(await Message.countDocuments({ conversationId: `official-account:${OPENID}`, direction: 'out', author: 'agent', agentId: 'zhangsan' })).toBe(1);
@@ -134,7 +135,7 @@ describe('handoff to a human agent, end to end', () => {
     // 5. 张三 ends; the bot takes the conversation back and answers the next question.
     await agentWrites('zhangsan', '/end');
     expect(customerServiceTexts().at(-1)).toBe(replies.goodbyeAfterAgent);
-    expect(await Conversation.findById(`official-account:${OPENID}`).lean()).toMatchObject({ state: 'bot' });
+    expect(await readConversation(`official-account:${OPENID}`)).toMatchObject({ state: 'bot' });
     expect(await customerWrites('怎么报案')).toBe('请在小程序「理赔」页在线报案，上传材料后3个工作日内审核。');
   });
 });

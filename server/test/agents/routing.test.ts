@@ -1,5 +1,5 @@
 import { AgentAction, HumanSession } from '../../src/agents/models';
-import { Conversation } from '../../src/conversation/models';
+import { readConversation } from '../../src/conversation/states';
 import { Ticket } from '../../src/tickets/models';
 import { useTestDatabase } from '../support/database';
 import { startDeskHarness, type DeskHarness } from './desk-harness';
@@ -119,7 +119,7 @@ describe('routing a handoff', () => {
     const ticket = await Ticket.findById(session!.ticketId).lean();
     expect(ticket).toMatchObject({ source: 'no_agent', team: 'claims', status: 'open', openedBy: 'system', channel: 'official-account', userId: 'u-none' });
     expect(h.toCustomer('u-none')).toEqual([`当前暂无人工客服在线，我们已为您登记工单（编号 ${ticket!._id}），工作时间内会尽快联系您。`]);
-    expect(await Conversation.findById('official-account:u-none').lean()).toMatchObject({ state: 'bot' });
+    expect(await readConversation('official-account:u-none')).toMatchObject({ state: 'bot' });
     const next = await h.customerSays('u-none', '怎么报案');
     expect(next.decision.action).toBe('answer');
   });
@@ -153,7 +153,7 @@ describe('routing a handoff', () => {
     await h.agentSays('lisi', '接入');
     await h.agentSays('lisi', '/transfer 理赔组');
     expect(await h.session('u-transfer')).toMatchObject({ state: 'offered', offeredTo: 'zhangsan', targetTeam: 'claims' });
-    expect(await Conversation.findById('official-account:u-transfer').lean()).toMatchObject({ state: 'human', agentId: 'lisi' });
+    expect(await readConversation('official-account:u-transfer')).toMatchObject({ state: 'human', agentId: 'lisi' });
   });
 
   it('opens one session however often the handoff event arrives', async () => {

@@ -6,7 +6,8 @@ import { ChatImage, ChatImages } from '../../src/channels/miniprogram-chat/image
 import { miniProgramChatRoutes, miniProgramPusher, staffChatImageRoutes } from '../../src/channels/miniprogram-chat/routes';
 import { loadWechatConfig } from '../../src/config/wechat-config';
 import { UserDelivery } from '../../src/conversation/delivery';
-import { Conversation, conversationIdFor, Message } from '../../src/conversation/models';
+import { Message } from '../../src/conversation/models';
+import { seedConversation } from '../support/conversations';
 import { ConversationPipeline, type KnowledgeReader } from '../../src/conversation/pipeline';
 import { ConversationService } from '../../src/conversation/service';
 import { EventBus } from '../../src/events/bus';
@@ -168,7 +169,7 @@ describe('mini-program chat photos', () => {
 
   it('in a human session relays the photo to the agent side instead of the bot answering', async () => {
     const userId = 'photo-user-9';
-    await Conversation.create({ _id: conversationIdFor('miniprogram', userId), channel: 'miniprogram', userId, state: 'human', lastActivityAt: new Date() });
+    await seedConversation('miniprogram', userId, { state: 'human' });
     const received: Array<DomainEvents['message.received']> = [];
     events.on('message.received', (event) => { received.push(event); });
     const body = (await (await upload(userId, photo(PNG, 'img-00000009'))).json()) as ChatBody;

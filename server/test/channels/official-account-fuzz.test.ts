@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Conversation, Message } from '../../src/conversation/models';
+import { ConversationState, Message, MessageClaim } from '../../src/conversation/models';
 import type { KnowledgeReader } from '../../src/conversation/pipeline';
 import { computeCallbackSignature } from '../../src/wechat/crypto';
 import { useTestDatabase } from '../support/database';
@@ -78,8 +78,10 @@ describe('Official Account webhook under hostile input', () => {
     // Only a well-formed, correctly signed message can be stored; every refused request wrote nothing.
     const writers = await Message.distinct('userId');
     expect(writers.filter((userId) => !accepted.has(String(userId)))).toEqual([]);
-    const conversations = await Conversation.distinct('userId');
+    const conversations = await ConversationState.distinct('userId');
     expect(conversations.filter((userId) => !accepted.has(String(userId)))).toEqual([]);
+    const claimed = await MessageClaim.distinct('inbound.userId');
+    expect(claimed.filter((userId) => !accepted.has(String(userId)))).toEqual([]);
     const health = await fetch(`${harness.baseUrl}/wechat/oa?signature=x&timestamp=1&nonce=1&echostr=1`);
     expect(health.status).toBe(401);
   });

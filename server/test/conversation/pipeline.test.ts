@@ -1,7 +1,8 @@
 import { loadWechatConfig } from '../../src/config/wechat-config';
 import { ConversationPipeline, DuplicateInProgress, type KnowledgeReader } from '../../src/conversation/pipeline';
-import { Conversation, Message } from '../../src/conversation/models';
-import type { InboundMessage } from '../../src/conversation/types';
+import { ConversationState, Message, MessageClaim } from '../../src/conversation/models';
+import { ConversationStates, readConversation } from '../../src/conversation/states';
+import type { Decision, InboundMessage } from '../../src/conversation/types';
 import { EventBus } from '../../src/events/bus';
 import type { DomainEvents } from '../../src/events/types';
 import { useTestDatabase } from '../support/database';
@@ -92,7 +93,7 @@ describe('conversation pipeline', () => {
     expect(result.decision).toMatchObject({ action: 'handoff', reasons: ['explicit_request'] });
     await events.settled();
     expect(seen.find((e) => e.name === 'conversation.handed_off')?.payload).toMatchObject({ reasons: ['explicit_request'], userId: 'u-human' });
-    expect(await Conversation.findById('official-account:u-human').lean()).toMatchObject({ state: 'waiting_agent', handoff: { reasons: ['explicit_request'] } });
+    expect(await readConversation('official-account:u-human')).toMatchObject({ state: 'waiting_agent', handoff: { reasons: ['explicit_request'] } });
     const next = await pipeline.handle(text('u-human', '怎么报案'));
     expect(next.decision.action).toBe('relay_to_agent');
     expect(next.replies).toEqual([]);
@@ -113,14 +114,54 @@ describe('conversation pipeline', () => {
     let clock = new Date('2026-02-01T08:00:00Z');
     const { pipeline } = pipelineWithEvents(() => clock);
     const message = text('u-dead', '怎么报案');
-    await Message.create({
-      _id: ConversationPipeline.messageId(message), conversationId: 'official-account:u-dead', channel: 'official-account',
-      userId: 'u-dead', direction: 'in', author: 'user', kind: 'text', status: 'processing', claimedAt: clock,
-    });
+    await MessageClaim.create({ _id: ConversationPipeline.messageId(message), conversationId: 'official-account:u-dead', inbound: message, claimedAt: clock });
     await expect(pipeline.handle(message)).rejects.toBeInstanceOf(DuplicateInProgress);
     clock = new Date('2026-02-01T08:01:00Z');
     const recovered = await pipeline.handle(message);
     expect(recovered).toMatchObject({ duplicate: false, decision: { action: 'answer' } });
+    // Taken over once: a second stale retry finds the stored answer.
+    expect(await pipeline.handle(message)).toMatchObject({ duplicate: true, decision: { action: 'answer' } });
+  });
+
+  it('finishes a dead claim from the decision it already wrote, without deciding again', async () => {
+    let clock = new Date('2026-02-01T09:00:00Z');
+    const { pipeline } = pipelineWithEvents(() => clock);
+    const message = text('u-half', '转人工');
+    const messageId = ConversationPipeline.messageId(message);
+    // The dead process claimed the message and wrote its decision (a handoff) as the conversation's state.
+    await MessageClaim.create({ _id: messageId, conversationId: 'official-account:u-half', inbound: message, claimedAt: clock });
+    const decided = { action: 'handoff', reasons: ['explicit_request'], reason: 'asked for a human' };
+    await new ConversationStates().append(
+      { _id: 'official-account:u-half', seq: 1, channel: 'official-account', userId: 'u-half', state: 'waiting_agent', vip: false, pendingChoices: [], slots: {}, lowConfidenceStreak: 0, emotions: [], lastActivityAt: clock },
+      { messageId, decision: decided as Decision, replies: [{ kind: 'text', text: 'stored reply' }] },
+    );
+    clock = new Date('2026-02-01T09:01:00Z');
+    const finished = await pipeline.handle(message);
+    expect(finished).toMatchObject({ duplicate: false, decision: decided, replies: [{ kind: 'text', text: 'stored reply' }] });
+    expect(await ConversationState.countDocuments({ conversationId: 'official-account:u-half' })).toBe(1); // no second decision
+    expect(await Message.findById(messageId).lean()).toMatchObject({ status: 'done', decision: decided });
+  });
+
+  it('keeps one dialogue when two instances answer the same user in turns', async () => {
+    const first = pipelineWithEvents().pipeline;
+    const second = pipelineWithEvents().pipeline; // another server instance: its own memory, the same database
+    const ask = (pipeline: ConversationPipeline, body: string) => pipeline.handle(text('u-two', body));
+    expect((await ask(first, '理赔')).decision.action).toBe('clarify');
+    // The other instance has never seen this user, yet picks up the pending choices.
+    expect((await ask(second, '2')).decision).toMatchObject({ action: 'answer' });
+    expect((await ask(second, '理赔')).decision.action).toBe('clarify');
+    // The first instance remembers an older state: its write is refused, it reads the newer one and decides again.
+    expect((await ask(first, '1')).decision).toMatchObject({ action: 'answer' });
+    const seqs = (await ConversationState.find({ conversationId: 'official-account:u-two' }).lean()).map((s) => s.seq).sort((a, b) => a - b);
+    expect(seqs).toEqual([1, 2, 3, 4]);
+  });
+
+  it('decides concurrent messages of one user one after the other', async () => {
+    const { pipeline } = pipelineWithEvents();
+    await Promise.all(['理赔', '怎么报案', '发票怎么开', '你好'].map((body) => pipeline.handle(text('u-burst', body))));
+    const seqs = (await ConversationState.find({ conversationId: 'official-account:u-burst' }).lean()).map((s) => s.seq).sort((a, b) => a - b);
+    expect(seqs).toEqual([1, 2, 3, 4]);
+    expect(await Message.countDocuments({ conversationId: 'official-account:u-burst' })).toBe(4);
   });
 
   it('welcomes a new follower and acknowledges media', async () => {

@@ -2,7 +2,8 @@ import pino from 'pino';
 import { createApp } from '../../src/app';
 import { createInsight } from '../../src/analytics';
 import { loadInsightSettings } from '../../src/analytics/settings';
-import { Conversation } from '../../src/conversation/models';
+import { ConversationStates } from '../../src/conversation/states';
+import { seedConversation } from '../support/conversations';
 import { EventBus } from '../../src/events/bus';
 import { Inspection, SessionStart } from '../../src/qa/models';
 import { useTestDatabase } from '../support/database';
@@ -69,7 +70,7 @@ describe('inspection of finished conversations', () => {
       });
     };
     await say('official-account:q1', start, '新冠疫苗副作用保不保', { action: 'fallback', reason: 'no plausible answer' });
-    await Conversation.create({ _id: conversationId, channel: 'official-account', userId: 'o_quiet', state: 'bot', lastActivityAt: new Date(start) });
+    await seedConversation('official-account', 'o_quiet', { lastActivityAt: new Date(start) });
 
     set(start + 10 * 60_000);
     expect(await insight.inspector.sweepIdle()).toBe(0); // not quiet long enough
@@ -83,7 +84,7 @@ describe('inspection of finished conversations', () => {
     // Back three hours later: a new stretch, inspected on its own, a repeat contact within 24 h.
     const later = start + 3 * 3_600_000;
     await say('official-account:q2', later, '疫苗反应住院能报销吗', { action: 'fallback', reason: 'no plausible answer' });
-    await Conversation.updateOne({ _id: conversationId }, { $set: { lastActivityAt: new Date(later) } });
+    await new ConversationStates().change(conversationId, () => ({ lastActivityAt: new Date(later) }));
     set(later + 31 * 60_000);
     expect(await insight.inspector.sweepIdle()).toBe(1);
     const second = await Inspection.findOne({ conversationId, _id: { $ne: first!._id } }).lean();

@@ -30,7 +30,7 @@ export function freePort(): Promise<number> {
  * Runs `src/main.ts` as `npm start` does, with the given environment on top of a clean one. `listening` resolves
  * with the port once /healthz answers (PORT "0" or unset picks a free port).
  */
-export function startServerProcess(env: Record<string, string | undefined>, port?: number): ServerProcess {
+export function startServerProcess(env: Record<string, string | undefined>, port?: number, nodeArgs: readonly string[] = []): ServerProcess {
   const baseEnv = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !['MONGODB_URI', 'PORT', 'NODE_ENV'].includes(key)),
   );
@@ -44,7 +44,7 @@ export function startServerProcess(env: Record<string, string | undefined>, port
     child.once('exit', (code) => resolve(code));
   }));
   const listening = portReady.then(async (chosen) => {
-    const child = spawn(process.execPath, [...TSX_LOADER, 'src/main.ts'], {
+    const child = spawn(process.execPath, [...nodeArgs, ...TSX_LOADER, 'src/main.ts'], {
       cwd: SERVER_ROOT,
       env: { ...baseEnv, LOG_LEVEL: 'info', ...env, PORT: String(chosen) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,8 @@
 import mongoose, { Schema } from 'mongoose';
 import type { ChannelPusher } from '../../conversation/delivery';
 import { ConversationPipeline, DuplicateInProgress } from '../../conversation/pipeline';
-import { Message, type MessageDoc } from '../../conversation/models';
+import { BatchedInserts } from '../../db/batched-inserts';
+import { Message, MessageClaim, type MessageDoc } from '../../conversation/models';
 import type { InboundMessage, OutboundMessage, PipelineResult } from '../../conversation/types';
 import type { Logger } from '../../logging/logger';
 
@@ -19,7 +20,8 @@ export const PendingPush = mongoose.model('OfficialAccountPendingPush', pendingP
 /**
  * Decisions that must be taken exactly once per message, made by inserting a row: an insert either wins or hits
  * the duplicate key, on MongoDB and FerretDB alike (a conditional update is not atomic on FerretDB/SQLite).
- * `plan:<id>` says how the answer goes out (passive / push / none); `send:<id>` is taken by whoever delivers it.
+ * `plan:<id>` says how the answer goes out (passive / push / none); `send:<id>` is taken by whoever pushes a planned
+ * push, `repush:<id>` marks a passive plan whose reply never arrived, and `resend:<id>` is taken by whoever pushes that.
  */
 const deliveryClaimSchema = new Schema({
   _id: { type: String, required: true },
@@ -28,14 +30,10 @@ const deliveryClaimSchema = new Schema({
 });
 export const DeliveryClaim = mongoose.model('OfficialAccountDeliveryClaim', deliveryClaimSchema);
 
+const claims = new BatchedInserts<{ _id: string; mode?: 'passive' | 'push' | 'none'; at: Date }>(() => DeliveryClaim);
+
 async function claim(id: string, mode?: 'passive' | 'push' | 'none'): Promise<boolean> {
-  try {
-    await DeliveryClaim.create({ _id: id, mode, at: new Date() });
-    return true;
-  } catch (err) {
-    if ((err as { code?: number }).code === 11000) return false;
-    throw err;
-  }
+  return (await claims.insert(mode ? { _id: id, mode, at: new Date() } : { _id: id, at: new Date() })) === 'inserted';
 }
 
 /** What the webhook answers WeChat: the replies to send passively, or nothing (`success`). */
@@ -48,7 +46,10 @@ export interface ReplyDeliveryDeps {
   logger: Logger;
 }
 
-/** Records on the message how it was delivered (for people reading the transcript; the claims decide). */
+/**
+ * Records on the message how a push went (for people reading the transcript; the claims decide). A passive reply
+ * is not recorded: its plan claim says so, and the message is written as it goes out.
+ */
 const recordDelivery = (messageId: string, delivery: Record<string, unknown>) =>
   Message.updateOne({ _id: messageId }, { $set: { delivery: { ...delivery, at: new Date() } } });
 
@@ -116,14 +117,11 @@ export class ReplyDelivery {
   private async claimPassive(result: PipelineResult): Promise<WebhookAnswer> {
     const id = result.messageId;
     if (result.replies.length === 0) {
-      if (await claim(`plan:${id}`, 'none')) await recordDelivery(id, { mode: 'none', state: 'sent' });
+      await claim(`plan:${id}`, 'none');
       return { replies: undefined };
     }
-    if (await claim(`plan:${id}`, 'passive')) {
-      await claim(`send:${id}`);
-      await recordDelivery(id, { mode: 'passive', state: 'sent' });
-      return { replies: result.replies };
-    }
+    // Every later push of a passive plan goes through `repush:` / `resend:`, so this one claim is all it takes.
+    if (await claim(`plan:${id}`, 'passive')) return { replies: result.replies };
     const mode = await this.deliveryMode(id);
     // A passive reply WeChat retries for never reached it: the same reply again.
     if (mode === 'passive') return { replies: result.replies };
@@ -154,7 +152,7 @@ export class ReplyDelivery {
   /** Sends an owed push once: whoever takes its send claim sends it. */
   async pushIfOwed(messageId: string): Promise<boolean> {
     const message = await Message.findById(messageId).lean<MessageDoc>();
-    if (!message || message.status !== 'done') return false;
+    if (!message) return false;
     if (!(await PendingPush.exists({ _id: messageId }))) return false;
     if (!(await claim(await this.sendClaimId(messageId)))) return false;
     const replies = (message.replies ?? []) as OutboundMessage[];
@@ -189,9 +187,10 @@ export class ReplyDelivery {
         await PendingPush.deleteOne({ _id: owed._id });
         continue;
       }
-      const message = await Message.findById(owed._id).lean<MessageDoc>();
-      if (message?.status === 'processing' && message.inbound) {
-        await this.run(message.inbound as InboundMessage, owed._id).catch((err: unknown) => this.deps.logger.error({ err }, 'recovery run failed'));
+      // Not answered yet: its claim has the message as it came in (the pipeline takes over a stale claim).
+      const unanswered = (await Message.exists({ _id: owed._id })) ? null : await MessageClaim.findById(owed._id).lean<{ inbound: InboundMessage }>();
+      if (unanswered) {
+        await this.run(unanswered.inbound, owed._id).catch((err: unknown) => this.deps.logger.error({ err }, 'recovery run failed'));
       }
       if (await this.pushIfOwed(owed._id)) delivered++;
     }

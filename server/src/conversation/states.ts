@@ -1,0 +1,169 @@
+import { BatchedInserts } from '../db/batched-inserts';
+import { withoutUndefined } from '../util/without-undefined';
+import { ConversationState, type ConversationStateDoc } from './models';
+import type { Decision, EmotionReading, OutboundMessage } from './types';
+
+/** A conversation as other code sees it: its latest snapshot. `_id` is the conversation id. */
+export interface ConversationDoc {
+  _id: string;
+  /** How many changes made it; the next change writes `seq + 1`. */
+  seq: number;
+  channel: string;
+  userId: string;
+  state: 'bot' | 'waiting_agent' | 'human';
+  vip: boolean;
+  unionId?: string;
+  pendingChoices: Array<{ number: number; label: string; subIntentId: string }>;
+  pendingSlot?: { slot: string; subIntentId: string };
+  slots: Record<string, string>;
+  lowConfidenceStreak: number;
+  emotions: Array<EmotionReading & { at: Date }>;
+  lastScenarioId?: string;
+  lastSubIntentId?: string;
+  handoff?: { reasons: string[]; at: Date };
+  lastActivityAt: Date;
+  agentId?: string;
+}
+
+/** What a message's decision adds to the snapshot it made (see ConversationState). */
+export interface DecisionRecord {
+  messageId: string;
+  decision: Decision;
+  replies: OutboundMessage[];
+}
+
+const SEQ_DIGITS = 10;
+export const snapshotId = (conversationId: string, seq: number) => `${conversationId}#${String(seq).padStart(SEQ_DIGITS, '0')}`;
+
+type SnapshotRow = Omit<ConversationDoc, '_id'> & Partial<DecisionRecord> & { _id: string; conversationId: string; writtenAt: Date };
+
+const snapshots = new BatchedInserts<SnapshotRow>(() => ConversationState);
+
+export function toConversation(doc: ConversationStateDoc): ConversationDoc {
+  return withoutUndefined({
+    _id: doc.conversationId,
+    seq: doc.seq,
+    channel: doc.channel,
+    userId: doc.userId,
+    state: (doc.state ?? 'bot') as ConversationDoc['state'],
+    vip: Boolean(doc.vip),
+    unionId: doc.unionId ?? undefined,
+    pendingChoices: (doc.pendingChoices ?? []).map((c) => ({ number: c.number!, label: c.label!, subIntentId: c.subIntentId! })),
+    pendingSlot: doc.pendingSlot?.slot ? { slot: doc.pendingSlot.slot, subIntentId: doc.pendingSlot.subIntentId! } : undefined,
+    slots: { ...((doc.slots ?? {}) as Record<string, string>) },
+    lowConfidenceStreak: doc.lowConfidenceStreak ?? 0,
+    emotions: (doc.emotions ?? []).map((e) => ({
+      label: e.label as EmotionReading['label'], intensity: e.intensity ?? 0, polarity: e.polarity as EmotionReading['polarity'], at: new Date(e.at!),
+    })),
+    lastScenarioId: doc.lastScenarioId ?? undefined,
+    lastSubIntentId: doc.lastSubIntentId ?? undefined,
+    handoff: doc.handoff ? { reasons: [...(doc.handoff.reasons ?? [])], at: new Date(doc.handoff.at!) } : undefined,
+    lastActivityAt: new Date(doc.lastActivityAt),
+    agentId: doc.agentId ?? undefined,
+  });
+}
+
+/** The latest snapshot of a conversation in the database. */
+export async function readConversation(conversationId: string): Promise<ConversationDoc | undefined> {
+  const doc = await ConversationState.findOne({ conversationId }).sort({ seq: -1 }).lean<ConversationStateDoc>();
+  return doc ? toConversation(doc) : undefined;
+}
+
+/**
+ * Conversations the bot holds that went quiet: their latest activity is in (`after`, `until`] and nothing came since.
+ * Reads the snapshots written since `after` (a later one means the conversation is not quiet).
+ */
+export async function quietConversations(after: Date, until: Date): Promise<Array<{ _id: string; lastActivityAt: Date }>> {
+  const recent = await ConversationState.find({ lastActivityAt: { $gt: after } }, { conversationId: 1, seq: 1, state: 1, lastActivityAt: 1 })
+    .lean<Array<Pick<ConversationStateDoc, 'conversationId' | 'seq' | 'state' | 'lastActivityAt'>>>();
+  const latest = new Map<string, (typeof recent)[number]>();
+  for (const snapshot of recent) {
+    const seen = latest.get(snapshot.conversationId);
+    if (!seen || seen.seq < snapshot.seq) latest.set(snapshot.conversationId, snapshot);
+  }
+  return [...latest.values()]
+    .filter((s) => s.state === 'bot' && new Date(s.lastActivityAt) <= until)
+    .map((s) => ({ _id: s.conversationId, lastActivityAt: new Date(s.lastActivityAt) }));
+}
+
+/**
+ * Reads and writes conversation states. Remembers the last state this process wrote or read of each
+ * conversation, so the common case — a user's next message — decides without reading: writing the next
+ * snapshot fails if anyone (another instance, an agent) wrote after it, and only then is the database read.
+ * The memory is a shortcut, never the truth: any instance may serve any message.
+ */
+export class ConversationStates {
+  private readonly known = new Map<string, ConversationDoc>();
+
+  constructor(private readonly maxKnown = 50_000) {}
+
+  /** The state to decide from without a read: the last one this process saw, if any. */
+  lastKnown(conversationId: string): ConversationDoc | undefined {
+    return this.known.get(conversationId);
+  }
+
+  /** The latest state in the database (and remembered). */
+  async read(conversationId: string): Promise<ConversationDoc | undefined> {
+    const found = await readConversation(conversationId);
+    if (found) this.remember(found);
+    return found;
+  }
+
+  /** After a lost race: the newer state, from memory when this process wrote it, else from the database. */
+  async newerThan(conversationId: string, seq: number): Promise<ConversationDoc | undefined> {
+    const mine = this.known.get(conversationId);
+    if (mine && mine.seq > seq) return mine;
+    return this.read(conversationId);
+  }
+
+  /** Writes `next` (its `seq` one above the state it was made from). False when another writer got there first. */
+  async append(next: ConversationDoc, record?: DecisionRecord): Promise<boolean> {
+    const { _id: conversationId, ...state } = next;
+    const row: SnapshotRow = withoutUndefined({
+      ...state, ...record, _id: snapshotId(conversationId, next.seq), conversationId, writtenAt: new Date(),
+    });
+    if ((await snapshots.insert(row)) === 'duplicate') return false;
+    const mine = this.known.get(conversationId);
+    if (!mine || mine.seq < next.seq) this.remember(next);
+    return true;
+  }
+
+  /**
+   * A change from outside the pipeline (an agent takes the conversation, the bot gets it back): applied to the
+   * latest state and written as the next snapshot, again after a lost race. Undefined when there is no such
+   * conversation.
+   */
+  async change(conversationId: string, patch: (current: ConversationDoc) => Partial<Omit<ConversationDoc, '_id' | 'seq'>>): Promise<ConversationDoc | undefined> {
+    let current = this.known.get(conversationId) ?? (await this.read(conversationId));
+    for (let attempt = 0; attempt < 20 && current; attempt++) {
+      const next: ConversationDoc = { ...current, ...patch(current), _id: conversationId, seq: current.seq + 1 };
+      if (await this.append(next)) return next;
+      current = await this.newerThan(conversationId, current.seq);
+    }
+    if (!current) return undefined;
+    throw new Error(`conversation ${conversationId} kept changing while being updated`);
+  }
+
+  /** The decision a message already made, if its snapshot was written (a process died after writing it). */
+  async decidedBy(messageId: string): Promise<{ before?: ConversationDoc; after: ConversationDoc; record: DecisionRecord } | undefined> {
+    const doc = await ConversationState.findOne({ messageId }).lean<ConversationStateDoc>();
+    if (!doc) return undefined;
+    const previous = doc.seq > 1 ? await ConversationState.findById(snapshotId(doc.conversationId, doc.seq - 1)).lean<ConversationStateDoc>() : null;
+    return {
+      before: previous ? toConversation(previous) : undefined,
+      after: toConversation(doc),
+      record: { messageId, decision: doc.decision as Decision, replies: (doc.replies ?? []) as OutboundMessage[] },
+    };
+  }
+
+  /** Drops what this process remembers (tests that empty the database between cases). */
+  forget(): void {
+    this.known.clear();
+  }
+
+  private remember(conversation: ConversationDoc): void {
+    this.known.delete(conversation._id); // re-inserted last: the map's order is recency
+    this.known.set(conversation._id, conversation);
+    if (this.known.size > this.maxKnown) this.known.delete(this.known.keys().next().value!);
+  }
+}
