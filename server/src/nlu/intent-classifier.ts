@@ -195,7 +195,9 @@ export class IntentClassifier {
 
   /** The k most likely labels, best first, with calibrated confidences in [0, 1]. */
   classify(text: string, k = 5): IntentPrediction[] {
-    const outputs = stageOutputs({ space: this.space, linear: this.linear, neural: this.neural }, this.level, text);
+    // A neural stage the pool gives no weight adds nothing: skip it (it costs more than everything else).
+    const neural = this.pool.neuralWeight ? this.neural : undefined;
+    const outputs = stageOutputs({ space: this.space, linear: this.linear, neural }, this.level, text);
     const confidences = pooled(outputs, this.pool);
     const order = Array.from(confidences.keys()).sort((a, b) => confidences[b] - confidences[a]).slice(0, k);
     return order.map((i) => ({ label: this.labels[outputs.labels[i]], confidence: confidences[i] }));
