@@ -46,7 +46,6 @@ export interface PipelineDeps {
 }
 
 const NEUTRAL: EmotionReading = { label: 'none', intensity: 0, polarity: 'neutral' };
-const EMOTION_HISTORY = 10;
 /** Tries at writing a decision while other writers keep changing the same conversation. */
 const MAX_DECISION_ATTEMPTS = 20;
 
@@ -284,8 +283,10 @@ export class ConversationPipeline {
     for (const entity of understanding?.entities ?? []) {
       if (['product', 'policy_number', 'relation'].includes(entity.type)) slots[entity.type === 'policy_number' ? 'policyNumber' : entity.type] = String(entity.value);
     }
+    // As many readings as the worsening-trend rule looks at (the latest one is what agents and tickets see).
+    const keep = Math.max(1, this.deps.config.handoffRules.emotion.worseningWindow);
     const emotions = understanding
-      ? [...conversation.emotions, { ...understanding.emotion, at: now }].slice(-EMOTION_HISTORY)
+      ? [...conversation.emotions, { ...understanding.emotion, at: now }].slice(-keep)
       : conversation.emotions;
     const missed = decision.action === 'fallback' || decision.action === 'clarify';
     const answered = decision.action === 'answer' ? this.deps.knowledge.getSubIntent(decision.subIntentId) : undefined;
