@@ -17,6 +17,7 @@ import { KNOWLEDGE_DIR } from './knowledge/source';
 import { ConversationPipeline } from './conversation/pipeline';
 import { ConversationStates } from './conversation/states';
 import { ConversationService } from './conversation/service';
+import { startConversationHousekeeping } from './conversation/housekeeping';
 import { UserDelivery, type ChannelPusher } from './conversation/delivery';
 import { BlendedUnderstander, type LanguageModels } from './conversation/understand';
 import { officialAccountSettings } from './channels/official-account/settings';
@@ -48,6 +49,9 @@ export interface Platform {
 
 /** What the platform needs to build the language models (nlu/) over the loaded knowledge. */
 export type LanguageModelsFactory = (knowledge: KnowledgeBase, logger: Logger) => Promise<LanguageModels & { stop?(): void }>;
+
+/** How often superseded conversation snapshots and old message claims are deleted. */
+const CONVERSATION_HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
 
 const unreachable = (detail: string): ChannelPusher => ({ push: async () => ({ ok: false, reason: 'user_unreachable', detail }) });
 
@@ -84,6 +88,7 @@ export async function createPlatform(
     staleClaimMs: config.CONVERSATION_STALE_CLAIM_MS, liveAnswers: insuranceLiveAnswers, states,
   });
   const conversations = new ConversationService(events, states);
+  stops.push(startConversationHousekeeping(states, CONVERSATION_HOUSEKEEPING_INTERVAL_MS, logger));
   const delivery = new UserDelivery((channel, userId, message, from) => conversations.recordOutbound({ channel, userId }, from.author, message, from.agentId));
   const routers: Router[] = [healthRoutes(() => pingDatabase(), databaseKind), agentKnowledgeRoutes(knowledge)];
 

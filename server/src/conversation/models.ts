@@ -49,6 +49,7 @@ const conversationStateSchema = new Schema(
 conversationStateSchema.index({ conversationId: 1, seq: -1 });
 conversationStateSchema.index({ lastActivityAt: 1 });
 conversationStateSchema.index({ messageId: 1 });
+conversationStateSchema.index({ writtenAt: 1 });
 
 /**
  * Every message in and out, written once when its answer is decided. Inbound `_id` = channel + the channel's
@@ -104,6 +105,7 @@ const messageClaimSchema = new Schema(
   },
   { versionKey: false },
 );
+messageClaimSchema.index({ claimedAt: 1 });
 
 /** One conversation per user per channel. */
 export const conversationIdFor = (channel: string, userId: string) => `${channel}:${userId}`;

@@ -156,6 +156,24 @@ export class ConversationStates {
     };
   }
 
+  /**
+   * Deletes the snapshots that no longer matter: written before `before`, superseded by a later one, and not the
+   * first (a process that does not know a conversation writes `seq` 1 to find out whether it exists, so the
+   * first must stay). Every instance may run it; deleting twice is harmless. Returns how many went.
+   */
+  async compact(before: Date): Promise<number> {
+    const old = await ConversationState.find({ writtenAt: { $lt: before }, seq: { $gt: 1 } }, { conversationId: 1, seq: 1 })
+      .lean<Array<{ _id: string; conversationId: string; seq: number }>>();
+    const latest = new Map<string, number>();
+    for (const s of old) latest.set(s.conversationId, Math.max(latest.get(s.conversationId) ?? 0, s.seq));
+    const superseded = old.filter((s) => s.seq < latest.get(s.conversationId)!).map((s) => s._id);
+    let deleted = 0;
+    for (let i = 0; i < superseded.length; i += 1_000) {
+      deleted += (await ConversationState.deleteMany({ _id: { $in: superseded.slice(i, i + 1_000) } })).deletedCount;
+    }
+    return deleted;
+  }
+
   /** Drops what this process remembers (tests that empty the database between cases). */
   forget(): void {
     this.known.clear();
