@@ -3,20 +3,16 @@ import { issueStaffToken } from '../../src/agents/auth';
 import { Agent } from '../../src/agents/models';
 import { createApp } from '../../src/app';
 import { ChatImage, ChatImages } from '../../src/channels/miniprogram-chat/images';
-import { miniProgramChatRoutes, miniProgramPusher, staffChatImageRoutes } from '../../src/channels/miniprogram-chat/routes';
-import { loadWechatConfig } from '../../src/config/wechat-config';
-import { UserDelivery } from '../../src/conversation/delivery';
+import { miniProgramChatRoutes, staffChatImageRoutes } from '../../src/channels/miniprogram-chat/routes';
 import { Message } from '../../src/conversation/models';
 import { seedConversation } from '../support/conversations';
-import { ConversationPipeline, type KnowledgeReader } from '../../src/conversation/pipeline';
-import { ConversationService } from '../../src/conversation/service';
-import { EventBus } from '../../src/events/bus';
+import type { KnowledgeReader } from '../../src/conversation/pipeline';
 import type { DomainEvents } from '../../src/events/types';
-import { unauthorized } from '../../src/http/errors';
 import { MemoryStorage } from '../../src/storage';
 import { useTestDatabase } from '../support/database';
 import { scriptedUnderstander } from '../support/fake-understander';
 import { serve } from '../support/http';
+import { miniProgramChatWiring } from '../support/miniprogram-chat';
 
 useTestDatabase(__filename);
 
@@ -41,20 +37,9 @@ interface ErrorBody {
 }
 
 describe('mini-program chat photos', () => {
-  const events = new EventBus();
-  const conversations = new ConversationService(events);
-  const config = loadWechatConfig();
-  const pipeline = new ConversationPipeline({ understander: scriptedUnderstander([]), knowledge, config, events });
-  const delivery = new UserDelivery((channel, userId, message, from) => conversations.recordOutbound({ channel, userId }, from.author, message, from.agentId));
-  delivery.register('miniprogram', miniProgramPusher);
+  const { events, config, conversations, pipeline, delivery, resolveUser } = miniProgramChatWiring(scriptedUnderstander([]), knowledge);
   const storage = new MemoryStorage();
   const images = new ChatImages({ storage, maxBytes: MAX_IMAGE_BYTES });
-  // The session middleware is the insurance domain's; a header stands in for it here.
-  const resolveUser = async (ctx: { get(name: string): string }) => {
-    const user = ctx.get('x-test-user');
-    if (!user) throw unauthorized();
-    return { userId: user };
-  };
   let http: Awaited<ReturnType<typeof serve>>;
   beforeAll(async () => {
     http = await serve(createApp({

@@ -1,15 +1,11 @@
 import pino from 'pino';
 import { createApp } from '../../src/app';
-import { loadWechatConfig } from '../../src/config/wechat-config';
-import { miniProgramChatRoutes, miniProgramPusher } from '../../src/channels/miniprogram-chat/routes';
-import { UserDelivery } from '../../src/conversation/delivery';
-import { ConversationPipeline, type KnowledgeReader } from '../../src/conversation/pipeline';
-import { ConversationService } from '../../src/conversation/service';
-import { EventBus } from '../../src/events/bus';
-import { unauthorized } from '../../src/http/errors';
+import { miniProgramChatRoutes } from '../../src/channels/miniprogram-chat/routes';
+import type { KnowledgeReader } from '../../src/conversation/pipeline';
 import { useTestDatabase } from '../support/database';
 import { scriptedUnderstander } from '../support/fake-understander';
 import { serve } from '../support/http';
+import { miniProgramChatWiring } from '../support/miniprogram-chat';
 
 useTestDatabase(__filename);
 
@@ -20,17 +16,7 @@ const knowledge: KnowledgeReader = {
 const understander = scriptedUnderstander([{ when: '报案', candidates: [{ subIntentId: 'claim-report/how/online', name: '线上报案', confidence: 0.9 }] }]);
 
 describe('mini-program chat API', () => {
-  const events = new EventBus();
-  const conversations = new ConversationService(events);
-  const pipeline = new ConversationPipeline({ understander, knowledge, config: loadWechatConfig(), events });
-  const delivery = new UserDelivery((channel, userId, message, from) => conversations.recordOutbound({ channel, userId }, from.author, message, from.agentId));
-  delivery.register('miniprogram', miniProgramPusher);
-  // The session middleware is the insurance domain's; a header stands in for it here.
-  const resolveUser = async (ctx: { get(name: string): string }) => {
-    const user = ctx.get('x-test-user');
-    if (!user) throw unauthorized();
-    return { userId: user };
-  };
+  const { conversations, pipeline, delivery, resolveUser } = miniProgramChatWiring(understander, knowledge);
   let http: Awaited<ReturnType<typeof serve>>;
   beforeAll(async () => {
     http = await serve(createApp({ logger: pino({ level: 'silent' }), bodyLimitBytes: 4096, routers: [miniProgramChatRoutes({ pipeline, conversations, resolveUser })] }));
