@@ -1,4 +1,5 @@
-import { importKnowledge } from '../src/knowledge/importer';
+import { importKnowledge, publishKnowledgeRevision } from '../src/knowledge/importer';
+import { Solution } from '../src/knowledge/models';
 import { KnowledgeBase } from '../src/knowledge/service';
 import { solutionKey, variantsOf, type KnowledgeSet } from '../src/knowledge/source';
 import { progressBar } from '../src/cli/progress';
@@ -64,11 +65,22 @@ export async function runKnowledgeBench(scale: KnowledgeScale = LARGE_INSURER, q
     latencies.push(performance.now() - started);
   }
   latencies.sort((a, b) => a - b);
+
+  // An editor changes one answer: what the import writes for it, then every instance refreshes.
+  const edited = set.solutions[set.solutions.length - 1];
+  await Solution.updateOne({ _id: edited.id }, { $set: { text: `${edited.text}（已更新）` }, $inc: { version: 1 } });
+  await publishKnowledgeRevision([edited.id]);
+  const refreshStarted = performance.now();
+  await knowledge.refreshIfChanged();
+  const refreshSeconds = (performance.now() - refreshStarted) / 1000;
+  if (!knowledge.lastReload?.incremental) throw new Error('the refresh after one edit read every solution');
+
   return [{
     scale: `${scale.scenarios}/${scale.intents}/${scale.subIntents}/${scale.solutions}`,
     'documents written': report.changes.length,
     'import s': importSeconds,
     'index load s': loadSeconds,
+    'refresh after 1 edit s': refreshSeconds,
     'answer p50 ms': percentile(latencies, 50),
     'answer p99 ms': percentile(latencies, 99),
     'RSS MiB': rssMiB(),

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Model } from 'mongoose';
-import { Intent, KnowledgeChange, KnowledgeRevision, Scenario, Solution, SubIntent } from './models';
+import { Intent, KnowledgeChange, KnowledgeRevision, KnowledgeRevisionNote, revisionNoteId, Scenario, Solution, SubIntent } from './models';
 import path from 'node:path';
 import { readFaqFile, readKnowledgeDir, type KnowledgeSet } from './source';
 
@@ -112,20 +112,35 @@ export async function importKnowledge(set: KnowledgeSet, options: ImportOptions)
   options.onProgress?.(total, total);
 
   if (options.dryRun || changes.length === 0) return { changes, unchanged };
-  return { changes, unchanged, revision: await bumpKnowledgeRevision() };
+  const solutionIds = changes.filter((c) => c.layer === 'solution').map((c) => c.id);
+  return { changes, unchanged, revision: await publishKnowledgeRevision(solutionIds.length <= MAX_LISTED_SOLUTIONS ? solutionIds : 'many') };
 }
 
 export const KNOWLEDGE_REVISION_ID = 'knowledge';
 
-/** Tells every server instance that the published knowledge changed. */
-export async function bumpKnowledgeRevision(): Promise<number> {
-  await KnowledgeRevision.updateOne(
-    { _id: KNOWLEDGE_REVISION_ID },
-    { $inc: { revision: 1 }, $set: { changedAt: new Date() } },
-    { upsert: true },
-  );
-  const doc = await KnowledgeRevision.findById(KNOWLEDGE_REVISION_ID).lean();
-  return doc?.revision ?? 0;
+/** Changes to more solutions than this are not listed: instances reload every solution instead. */
+export const MAX_LISTED_SOLUTIONS = 1_000;
+
+/**
+ * Tells every server instance that the published knowledge changed, and which solutions did. The note is inserted
+ * first — the insert allocates the number, so concurrent publishers take different ones — and only then is the
+ * revision raised, so an instance that sees a revision finds the notes of everything up to it.
+ */
+export async function publishKnowledgeRevision(changedSolutionIds: readonly string[] | 'many'): Promise<number> {
+  const solutionIds = changedSolutionIds === 'many' ? undefined : [...changedSolutionIds];
+  for (let revision = (await currentKnowledgeRevision()) + 1; ; revision++) {
+    try {
+      await KnowledgeRevisionNote.create({ _id: revisionNoteId(revision), solutionIds, at: new Date() });
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) continue; // taken by another publisher (or not yet visible)
+      throw err;
+    }
+    const raise = () => KnowledgeRevision.updateOne(
+      { _id: KNOWLEDGE_REVISION_ID }, { $max: { revision }, $set: { changedAt: new Date() } }, { upsert: true },
+    );
+    await raise().catch(() => raise()); // two first publishers creating the document at once: the retry updates it
+    return revision;
+  }
 }
 
 export async function currentKnowledgeRevision(): Promise<number> {

@@ -99,12 +99,29 @@ const knowledgeRevisionSchema = new Schema({
   changedAt: { type: Date, required: true, default: () => new Date() },
 });
 
+/**
+ * What one revision changed, written by whoever publishes it before the revision becomes visible: instances that
+ * served the previous revision re-read only these solutions instead of all of them. Inserting the note is what
+ * allocates the revision number (two publishers cannot take the same one).
+ */
+const knowledgeRevisionNoteSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // revisionNoteId(revision)
+    /** The solutions created, updated or retired; absent when there were too many to list (instances reload all). */
+    solutionIds: { type: [String], default: undefined },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
 export const Scenario = mongoose.model('Scenario', scenarioSchema);
 export const Intent = mongoose.model('Intent', intentSchema);
 export const SubIntent = mongoose.model('SubIntent', subIntentSchema);
 export const Solution = mongoose.model('Solution', solutionSchema);
 export const KnowledgeChange = mongoose.model('KnowledgeChange', knowledgeChangeSchema);
 export const KnowledgeRevision = mongoose.model('KnowledgeRevision', knowledgeRevisionSchema);
+export const KnowledgeRevisionNote = mongoose.model('KnowledgeRevisionNote', knowledgeRevisionNoteSchema);
+export const revisionNoteId = (revision: number) => String(revision).padStart(12, '0');
 
 export type ScenarioDoc = InferSchemaType<typeof scenarioSchema>;
 export type IntentDoc = InferSchemaType<typeof intentSchema>;

@@ -1,5 +1,5 @@
 import { currentKnowledgeRevision } from './importer';
-import { Solution, SubIntent, type SolutionDoc } from './models';
+import { KnowledgeRevisionNote, revisionNoteId, Solution, SubIntent, type SolutionDoc } from './models';
 import { solutionKey, type LiveAnswerKind, type SolutionConditions, type SolutionVariants } from './source';
 import { buildRetrievalIndex, type RetrievalIndex } from './retrieval';
 
@@ -47,6 +47,8 @@ export class KnowledgeBase {
   private refreshing: Promise<boolean> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly reloadListeners: Array<(subIntents: SubIntentSummary[]) => void> = [];
+  /** What the last reload read: every published solution, or only those the revisions in between changed. */
+  lastReload: { revision: number; solutionsRead: number; incremental: boolean } | undefined;
 
   get revision(): number {
     return this.loadedRevision;
@@ -81,13 +83,8 @@ export class KnowledgeBase {
         },
       });
     }
-    // One pass over the published solutions (a cursor, not a lookup per sub-intent).
-    const solutions = new Map<string, PublishedSolution>();
-    const projection = { subIntentId: 1, name: 1, text: 1, rich: 1, conditions: 1 };
-    for await (const doc of Solution.find({ status: 'published' }, projection).lean<SolutionDoc[]>().cursor()) {
-      if (!subIntents.has(doc.subIntentId)) continue;
-      solutions.set(doc._id, compactSolution(doc));
-    }
+    const changed = this.loadedRevision >= 0 ? await solutionsChangedBetween(this.loadedRevision, revision) : undefined;
+    const solutions = changed ? await this.patchedSolutions(changed, subIntents) : await loadPublishedSolutions(subIntents);
     // The generic answer's words help retrieval (a user often asks in the answer's terms, not the question's).
     this.index = buildRetrievalIndex(
       [...subIntents.values()].map((s) => ({
@@ -97,9 +94,25 @@ export class KnowledgeBase {
     this.subIntents = subIntents;
     this.solutions = solutions;
     this.loadedRevision = revision;
+    this.lastReload = { revision, solutionsRead: changed ? changed.length : solutions.size, incremental: Boolean(changed) };
     const list = [...subIntents.values()];
     for (const listener of this.reloadListeners) listener(list);
     return true;
+  }
+
+  /**
+   * The solutions as they were, with the changed ones read again (one `_id` lookup each) and those of sub-intents
+   * no longer published dropped.
+   */
+  private async patchedSolutions(changed: readonly string[], subIntents: ReadonlyMap<string, SubIntentSummary>): Promise<Map<string, PublishedSolution>> {
+    const solutions = new Map(this.solutions);
+    for (const id of changed) {
+      const doc = await Solution.findById(id, { ...SOLUTION_PROJECTION, status: 1 }).lean<SolutionDoc & { status: string }>();
+      if (doc && doc.status === 'published' && subIntents.has(doc.subIntentId)) solutions.set(id, compactSolution(doc));
+      else solutions.delete(id);
+    }
+    for (const [id, solution] of solutions) if (!subIntents.has(solution.subIntentId)) solutions.delete(id);
+    return solutions;
   }
 
   /** Polls the revision so edits made through any instance (or an import) are picked up. */
@@ -155,6 +168,37 @@ export class KnowledgeBase {
     }
     return undefined;
   }
+}
+
+const SOLUTION_PROJECTION = { subIntentId: 1, name: 1, text: 1, rich: 1, conditions: 1 };
+/** Above this many changed solutions one pass over all of them is cheaper than a lookup each. */
+const MAX_SOLUTIONS_PATCHED = 200;
+/** Above this many revisions behind, reload everything rather than read each revision's note. */
+const MAX_REVISIONS_PATCHED = 50;
+
+/** Every published solution of a published sub-intent: one cursor pass, not a lookup per sub-intent. */
+async function loadPublishedSolutions(subIntents: ReadonlyMap<string, SubIntentSummary>): Promise<Map<string, PublishedSolution>> {
+  const solutions = new Map<string, PublishedSolution>();
+  for await (const doc of Solution.find({ status: 'published' }, SOLUTION_PROJECTION).lean<SolutionDoc[]>().cursor()) {
+    if (subIntents.has(doc.subIntentId)) solutions.set(doc._id, compactSolution(doc));
+  }
+  return solutions;
+}
+
+/**
+ * The solutions changed after revision `from` up to `to`, from the revisions' notes; undefined when a note is
+ * missing (published before notes existed) or says "too many", or when the list is long: then reload everything.
+ */
+async function solutionsChangedBetween(from: number, to: number): Promise<string[] | undefined> {
+  if (to <= from || to - from > MAX_REVISIONS_PATCHED) return undefined;
+  const changed = new Set<string>();
+  for (let revision = from + 1; revision <= to; revision++) {
+    const note = await KnowledgeRevisionNote.findById(revisionNoteId(revision)).lean();
+    if (!note?.solutionIds) return undefined;
+    for (const id of note.solutionIds) changed.add(id);
+    if (changed.size > MAX_SOLUTIONS_PATCHED) return undefined;
+  }
+  return [...changed];
 }
 
 /** One shared object for the many solutions that apply under no condition (780,000 solutions at an insurer's scale). */

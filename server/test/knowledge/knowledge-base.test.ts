@@ -4,7 +4,8 @@ import pino from 'pino';
 import { createApp } from '../../src/app';
 import { Agent } from '../../src/agents/models';
 import { issueStaffToken } from '../../src/agents/auth';
-import { importKnowledgeDirectory } from '../../src/knowledge/importer';
+import { currentKnowledgeRevision, importKnowledgeDirectory, KNOWLEDGE_REVISION_ID, publishKnowledgeRevision } from '../../src/knowledge/importer';
+import { KnowledgeRevision, KnowledgeRevisionNote, revisionNoteId } from '../../src/knowledge/models';
 import { KnowledgeBase } from '../../src/knowledge/service';
 import { agentKnowledgeRoutes } from '../../src/knowledge/routes';
 import { FIXTURE_SCENARIOS, writeKnowledgeFixture } from '../support/knowledge-fixture';
@@ -64,12 +65,32 @@ describe('knowledge base: retrieval and answer selection', () => {
     expect((await knowledge.selectSolution(id))?.text).toContain('3个工作日');
     expect(await knowledge.refreshIfChanged()).toBe(true);
     expect((await knowledge.selectSolution(id))?.text).toContain('当天发到您的邮箱');
+    // Only the edited solution was read again (the revision's note lists it), not every solution.
+    expect(knowledge.lastReload).toMatchObject({ incremental: true, solutionsRead: 1 });
 
     fs.rmSync(path.join(dir, 'scenarios', 'invoice.yaml'));
-    await importKnowledgeDirectory(dir, { by: 'editor' });
+    const { changes } = await importKnowledgeDirectory(dir, { by: 'editor' });
     await knowledge.refreshIfChanged();
     expect(await knowledge.selectSolution(id)).toBeUndefined();
     expect(knowledge.search('发票抬头写公司名')[0]?.id).not.toBe(id);
+    expect(knowledge.lastReload).toMatchObject({ incremental: true, solutionsRead: changes.filter((c) => c.layer === 'solution').length });
+  });
+
+  it('reloads every solution when a revision carries no note of what changed', async () => {
+    await KnowledgeRevision.updateOne({ _id: KNOWLEDGE_REVISION_ID }, { $inc: { revision: 1 } }); // as before notes existed
+    expect(await knowledge.refreshIfChanged()).toBe(true);
+    expect(knowledge.lastReload).toMatchObject({ incremental: false });
+    expect(knowledge.lastReload!.solutionsRead).toBeGreaterThan(1);
+    expect((await knowledge.selectSolution('surrender/cooling-off/full-refund'))?.text).toBeTruthy();
+  });
+
+  it('gives concurrent publishers different revisions, each with its own note', async () => {
+    const before = await currentKnowledgeRevision();
+    const published = await Promise.all([publishKnowledgeRevision(['a|*|*']), publishKnowledgeRevision(['b|*|*']), publishKnowledgeRevision('many')]);
+    expect(new Set(published).size).toBe(3);
+    expect(await currentKnowledgeRevision()).toBe(before + 3);
+    const notes = await KnowledgeRevisionNote.find({ _id: { $in: published.map(revisionNoteId) } }).lean();
+    expect(notes.map((n) => n.solutionIds ?? 'many').sort()).toEqual([['a|*|*'], ['b|*|*'], 'many'].sort());
   });
 });
 
