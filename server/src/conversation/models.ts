@@ -94,13 +94,13 @@ const messageSchema = new Schema(
 /**
  * A delivery being handled: inserted before anything else, so a retry of the same delivery collides on the `_id`
  * (the message's) and waits for — or, once the claim is stale because its process died, takes over — the answer.
+ * Kept small (it is written for every message): a retry brings the message again, and a channel that must finish
+ * on its own after a crash keeps what it needs (the Official Account's owed pushes keep the inbound message).
  */
 const messageClaimSchema = new Schema(
   {
     _id: { type: String, required: true },
     conversationId: { type: String, required: true },
-    /** The inbound message as the channel gave it, so a delivery whose process died can be run again. */
-    inbound: { type: Schema.Types.Mixed, required: true },
     claimedAt: { type: Date, required: true },
   },
   { versionKey: false },

@@ -49,7 +49,7 @@ const NEUTRAL: EmotionReading = { label: 'none', intensity: 0, polarity: 'neutra
 /** Tries at writing a decision while other writers keep changing the same conversation. */
 const MAX_DECISION_ATTEMPTS = 20;
 
-type ClaimRow = { _id: string; conversationId: string; inbound: InboundMessage; claimedAt: Date };
+type ClaimRow = { _id: string; conversationId: string; claimedAt: Date };
 type MessageRow = Omit<MessageDoc, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date };
 const claims = new BatchedInserts<ClaimRow>(() => MessageClaim);
 const messages = new BatchedInserts<MessageRow>(() => Message);
@@ -169,14 +169,14 @@ export class ConversationPipeline {
 
   /** Inserts the claim; for a duplicate returns the stored result, or takes over a dead claim (once). */
   private async claim(inbound: InboundMessage, conversationId: string, messageId: string, claimedAt: Date): Promise<Claim> {
-    if ((await claims.insert(withoutUndefined({ _id: messageId, conversationId, inbound, claimedAt }))) === 'inserted') return { kind: 'claimed', takeover: false };
+    if ((await claims.insert({ _id: messageId, conversationId, claimedAt })) === 'inserted') return { kind: 'claimed', takeover: false };
     const stored = await Message.findById(messageId).lean<MessageDoc>();
     if (stored) return { kind: 'stored', result: this.resultOf(stored) };
     const existing = await MessageClaim.findById(messageId).lean<ClaimRow>();
     if (!existing || claimedAt.getTime() - new Date(existing.claimedAt).getTime() < this.staleClaimMs) throw new DuplicateInProgress(messageId);
     // The process that claimed it died before finishing: one retry takes it over, by claiming that stale claim.
     const takeoverId = `${messageId}#takeover@${new Date(existing.claimedAt).getTime()}`;
-    if ((await claims.insert(withoutUndefined({ _id: takeoverId, conversationId, inbound, claimedAt }))) === 'duplicate') throw new DuplicateInProgress(messageId);
+    if ((await claims.insert({ _id: takeoverId, conversationId, claimedAt })) === 'duplicate') throw new DuplicateInProgress(messageId);
     await MessageClaim.updateOne({ _id: messageId }, { $set: { claimedAt } });
     return { kind: 'claimed', takeover: true };
   }

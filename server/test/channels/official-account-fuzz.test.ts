@@ -80,8 +80,8 @@ describe('Official Account webhook under hostile input', () => {
     expect(writers.filter((userId) => !accepted.has(String(userId)))).toEqual([]);
     const conversations = await ConversationState.distinct('userId');
     expect(conversations.filter((userId) => !accepted.has(String(userId)))).toEqual([]);
-    const claimed = await MessageClaim.distinct('inbound.userId');
-    expect(claimed.filter((userId) => !accepted.has(String(userId)))).toEqual([]);
+    const claimed = await MessageClaim.distinct('conversationId');
+    expect(claimed.filter((id) => !accepted.has(String(id).replace(/^official-account:/, '')))).toEqual([]);
     const health = await fetch(`${harness.baseUrl}/wechat/oa?signature=x&timestamp=1&nonce=1&echostr=1`);
     expect(health.status).toBe(401);
   });

@@ -53,8 +53,8 @@ describe('conversation housekeeping', () => {
 
   it('forgets message claims after a week', async () => {
     await MessageClaim.create([
-      { _id: 'official-account:old', conversationId: 'official-account:u', inbound: { kind: 'text' }, claimedAt: new Date('2026-01-01T00:00:00Z') },
-      { _id: 'official-account:new', conversationId: 'official-account:u', inbound: { kind: 'text' }, claimedAt: new Date('2026-01-08T00:00:00Z') },
+      { _id: 'official-account:old', conversationId: 'official-account:u', claimedAt: new Date('2026-01-01T00:00:00Z') },
+      { _id: 'official-account:new', conversationId: 'official-account:u', claimedAt: new Date('2026-01-08T00:00:00Z') },
     ]);
     const now = new Date(new Date('2026-01-01T00:00:00Z').getTime() + MESSAGE_CLAIM_RETENTION_MS + 1);
     expect(await tidyConversations(new ConversationStates(), now)).toMatchObject({ claims: 1 });

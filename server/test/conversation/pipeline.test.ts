@@ -114,7 +114,7 @@ describe('conversation pipeline', () => {
     let clock = new Date('2026-02-01T08:00:00Z');
     const { pipeline } = pipelineWithEvents(() => clock);
     const message = text('u-dead', '怎么报案');
-    await MessageClaim.create({ _id: ConversationPipeline.messageId(message), conversationId: 'official-account:u-dead', inbound: message, claimedAt: clock });
+    await MessageClaim.create({ _id: ConversationPipeline.messageId(message), conversationId: 'official-account:u-dead', claimedAt: clock });
     await expect(pipeline.handle(message)).rejects.toBeInstanceOf(DuplicateInProgress);
     clock = new Date('2026-02-01T08:01:00Z');
     const recovered = await pipeline.handle(message);
@@ -129,7 +129,7 @@ describe('conversation pipeline', () => {
     const message = text('u-half', '转人工');
     const messageId = ConversationPipeline.messageId(message);
     // The dead process claimed the message and wrote its decision (a handoff) as the conversation's state.
-    await MessageClaim.create({ _id: messageId, conversationId: 'official-account:u-half', inbound: message, claimedAt: clock });
+    await MessageClaim.create({ _id: messageId, conversationId: 'official-account:u-half', claimedAt: clock });
     const decided = { action: 'handoff', reasons: ['explicit_request'], reason: 'asked for a human' };
     await new ConversationStates().append(
       { _id: 'official-account:u-half', seq: 1, channel: 'official-account', userId: 'u-half', state: 'waiting_agent', vip: false, pendingChoices: [], slots: {}, lowConfidenceStreak: 0, emotions: [], lastActivityAt: clock },

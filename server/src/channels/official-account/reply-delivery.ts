@@ -2,7 +2,7 @@ import mongoose, { Schema } from 'mongoose';
 import type { ChannelPusher } from '../../conversation/delivery';
 import { ConversationPipeline, DuplicateInProgress } from '../../conversation/pipeline';
 import { BatchedInserts } from '../../db/batched-inserts';
-import { Message, MessageClaim, type MessageDoc } from '../../conversation/models';
+import { Message, type MessageDoc } from '../../conversation/models';
 import type { InboundMessage, OutboundMessage, PipelineResult } from '../../conversation/types';
 import type { Logger } from '../../logging/logger';
 
@@ -13,6 +13,8 @@ import type { Logger } from '../../logging/logger';
 const pendingPushSchema = new Schema({
   _id: { type: String, required: true }, // the message id
   userId: { type: String, required: true },
+  /** The message as it came in: a restart that finds the answer unfinished runs it again from this. */
+  inbound: { type: Schema.Types.Mixed, required: true },
   createdAt: { type: Date, required: true },
 });
 export const PendingPush = mongoose.model('OfficialAccountPendingPush', pendingPushSchema);
@@ -75,7 +77,7 @@ export class ReplyDelivery {
     ]).finally(() => clearTimeout(timer));
 
     if (outcome === timedOut) {
-      await this.owePush(messageId, inbound.userId);
+      await this.owePush(messageId, inbound);
       // The answer is still being worked out: push it when ready.
       this.track(work.then(() => this.pushIfOwed(messageId)).catch((err: unknown) => this.deps.logger.error({ err, messageId }, 'late answer failed')));
       return { replies: undefined };
@@ -83,7 +85,7 @@ export class ReplyDelivery {
     if (!outcome) {
       // Another request (perhaps in a process that just died) holds this delivery. Owe a push, so that either its
       // owner answers it or the recovery sweep runs it again once the claim is stale: never lost.
-      await this.owePush(messageId, inbound.userId);
+      await this.owePush(messageId, inbound);
       return { replies: undefined };
     }
     return this.claimPassive(outcome);
@@ -135,7 +137,7 @@ export class ReplyDelivery {
   }
 
   /** Plans a push (unless the answer already went out as a push) and records that it is owed, before `success`. */
-  private async owePush(messageId: string, userId: string): Promise<void> {
+  private async owePush(messageId: string, inbound: InboundMessage): Promise<void> {
     if (!(await claim(`plan:${messageId}`, 'push'))) {
       const mode = await this.deliveryMode(messageId);
       if (mode === 'none') return;
@@ -143,7 +145,7 @@ export class ReplyDelivery {
       if (mode === 'passive' && !(await claim(`repush:${messageId}`))) return;
     }
     // Idempotent: a process may have died between planning and recording; the send claim keeps it to one push.
-    await PendingPush.create({ _id: messageId, userId, createdAt: new Date() }).catch((err: unknown) => {
+    await PendingPush.create({ _id: messageId, userId: inbound.userId, inbound, createdAt: new Date() }).catch((err: unknown) => {
       if ((err as { code?: number }).code !== 11000) throw err;
     });
     await recordDelivery(messageId, { mode: 'push', state: 'pending' });
@@ -187,10 +189,9 @@ export class ReplyDelivery {
         await PendingPush.deleteOne({ _id: owed._id });
         continue;
       }
-      // Not answered yet: its claim has the message as it came in (the pipeline takes over a stale claim).
-      const unanswered = (await Message.exists({ _id: owed._id })) ? null : await MessageClaim.findById(owed._id).lean<{ inbound: InboundMessage }>();
-      if (unanswered) {
-        await this.run(unanswered.inbound, owed._id).catch((err: unknown) => this.deps.logger.error({ err }, 'recovery run failed'));
+      // Not answered yet: run it again (the pipeline takes over the dead process's stale claim).
+      if (owed.inbound && !(await Message.exists({ _id: owed._id }))) {
+        await this.run(owed.inbound as InboundMessage, owed._id).catch((err: unknown) => this.deps.logger.error({ err }, 'recovery run failed'));
       }
       if (await this.pushIfOwed(owed._id)) delivered++;
     }
