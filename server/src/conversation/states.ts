@@ -33,13 +33,13 @@ export interface DecisionRecord {
 }
 
 const SEQ_DIGITS = 10;
-export const snapshotId = (conversationId: string, seq: number) => `${conversationId}#${String(seq).padStart(SEQ_DIGITS, '0')}`;
+const snapshotId = (conversationId: string, seq: number) => `${conversationId}#${String(seq).padStart(SEQ_DIGITS, '0')}`;
 
 type SnapshotRow = Omit<ConversationDoc, '_id'> & Partial<DecisionRecord> & { _id: string; conversationId: string; writtenAt: Date };
 
 const snapshots = new BatchedInserts<SnapshotRow>(() => ConversationState);
 
-export function toConversation(doc: ConversationStateDoc): ConversationDoc {
+function toConversation(doc: ConversationStateDoc): ConversationDoc {
   return withoutUndefined({
     _id: doc.conversationId,
     seq: doc.seq,
