@@ -28,6 +28,7 @@ import type { AgentDirectory } from './directory';
 import type { AgentMessenger } from './messenger';
 import {
   Agent,
+  AgentSeat,
   DeskCounter,
   HumanSession,
   OpenSession,
@@ -88,6 +89,8 @@ const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === DUP
 const SESSION_NUMBER_ATTEMPTS = 5;
 /** A pointer without its session after this long belongs to a process that died mid-handoff. */
 const STALE_POINTER_MS = 60_000;
+/** A seat without its session after this long belongs to a process that died between the two writes. */
+const SEAT_GRACE_MS = 60_000;
 const STATUS_LABELS: Record<AgentStatus, string> = { on_duty: '空闲（接单中）', busy: '忙碌（暂停接单）', off: '下班' };
 
 /**
@@ -186,7 +189,7 @@ export class AgentDesk {
     for (const session of queued) {
       const agent = chooseAgent(this.routingRequest(session), agents, this.deps.config.routing);
       if (!agent) continue;
-      if (await this.offer(session, agent.id)) {
+      if (await this.offer(session, agent.id, agent.capacity)) {
         agent.load += 1;
         offered.add(session._id);
       }
@@ -234,14 +237,19 @@ export class AgentDesk {
     await this.announcePosition(session, ahead, (await this.deps.directory.snapshot()).filter(isStaffed).length);
   }
 
-  private async offer(session: HumanSessionRecord, agentId: string): Promise<boolean> {
+  private async offer(session: HumanSessionRecord, agentId: string, capacity: number): Promise<boolean> {
     const now = this.now;
     const expires = new Date(now.getTime() + this.deps.config.offer.timeoutSeconds * 1000);
+    // The loads this instance read may be a moment old: the seat is what keeps the agent within capacity.
+    if (!(await this.takeSeat(agentId, capacity, session._id))) return false;
     const claimed = await HumanSession.updateOne(
       { _id: session._id, state: 'queued' },
       { $set: { state: 'offered', offeredTo: agentId, offeredAt: now, offerExpiresAt: expires } },
     );
-    if (claimed.modifiedCount !== 1) return false;
+    if (claimed.modifiedCount !== 1) {
+      await this.freeSeat(agentId, session._id); // another instance offered it first
+      return false;
+    }
     await Agent.updateOne({ _id: agentId }, { $set: { lastOfferedAt: now } });
     const brief = await this.briefFor(session);
     await this.deps.messenger.card(agentId, escalationCard(brief, this.deps.config.card.url));
@@ -333,7 +341,44 @@ export class AgentDesk {
   }
 
   /** An agent let go of a session: maybe idle from now, and their focus moves to another session they hold. */
+  /** One of the agent's `capacity` seats for the session; false when all are held. */
+  private async takeSeat(agentId: string, capacity: number, sessionId: string): Promise<boolean> {
+    for (let seat = 0; seat < capacity; seat++) {
+      try {
+        await AgentSeat.create({ _id: `${agentId}#${seat}`, agentId, sessionId, at: this.now });
+        return true;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+    }
+    return false;
+  }
+
+  private async freeSeat(agentId: string, sessionId: string): Promise<void> {
+    await AgentSeat.deleteMany({ agentId, sessionId });
+  }
+
+  /**
+   * Seats whose session no longer sits with that agent (a process died between taking or freeing a seat and the
+   * session's change) are given back once they are older than a routing pass could take.
+   */
+  private async reclaimSeats(): Promise<number> {
+    const seats = await AgentSeat.find({ at: { $lte: new Date(this.now.getTime() - SEAT_GRACE_MS) } }).lean();
+    if (!seats.length) return 0;
+    const sessions = new Map(
+      (await HumanSession.find({ _id: { $in: [...new Set(seats.map((s) => s.sessionId))] } }, { state: 1, offeredTo: 1, agentId: 1 })
+        .lean<Array<Pick<HumanSessionRecord, '_id' | 'state' | 'offeredTo' | 'agentId'>>>()).map((s) => [s._id, s]),
+    );
+    const orphaned = seats.filter((seat) => {
+      const session = sessions.get(seat.sessionId);
+      return !session || !((session.state === 'offered' && session.offeredTo === seat.agentId) || (session.state === 'active' && session.agentId === seat.agentId));
+    });
+    if (orphaned.length) await AgentSeat.deleteMany({ _id: { $in: orphaned.map((s) => s._id) } });
+    return orphaned.length;
+  }
+
   private async released(agentId: string, sessionId: string): Promise<void> {
+    await this.freeSeat(agentId, sessionId);
     const holding = await HumanSession.find({ $or: [{ state: 'active', agentId }, { state: 'offered', offeredTo: agentId }] }).sort({ acceptedAt: -1 }).lean<HumanSessionRecord[]>();
     const set: Record<string, unknown> = {};
     const unset: Record<string, 1> = {};
@@ -652,6 +697,7 @@ export class AgentDesk {
   async sweep(): Promise<DeskSweepReport> {
     const now = this.now;
     const report: DeskSweepReport = { lapsedOffers: [], queueTimeouts: [] };
+    await this.reclaimSeats();
     const lapsed = await HumanSession.find({ state: 'offered', offerExpiresAt: { $lte: now } }).lean<HumanSessionRecord[]>();
     for (const session of lapsed) {
       const agentId = session.offeredTo!;

@@ -173,7 +173,22 @@ const agentActionSchema = new Schema<AgentActionRecord>({
 agentActionSchema.index({ actor: 1, at: -1 });
 agentActionSchema.index({ at: -1 });
 
+/**
+ * One of an agent's seats (`${agentId}#${k}`, k < capacity): a session offered to or served by the agent holds one.
+ * Taking a seat is an insert, so two instances routing at the same instant cannot both give an agent the last one.
+ */
+const agentSeatSchema = new Schema<{ _id: string; agentId: string; sessionId: string; at: Date }>(
+  {
+    _id: { type: String, required: true },
+    agentId: { type: String, required: true },
+    sessionId: { type: String, required: true, index: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
 export const HumanSession = mongoose.model<HumanSessionRecord>('HumanSession', humanSessionSchema);
+export const AgentSeat = mongoose.model('AgentSeat', agentSeatSchema);
 export const OpenSession = mongoose.model('OpenHumanSession', openSessionSchema);
 export const DeskCounter = mongoose.model('AgentDeskCounter', deskCounterSchema);
 export const AgentAction = mongoose.model<AgentActionRecord>('AgentAction', agentActionSchema);

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { createApp } from '../../src/app';
 import { createAgentDesk, type ClaimHandling, type Suggestion } from '../../src/agents';
 import { parseAgentDeskConfig, type AgentDeskConfigInput } from '../../src/agents/config';
-import { Agent, AgentAction, HumanSession, OpenSession } from '../../src/agents/models';
+import { Agent, AgentAction, AgentSeat, HumanSession, OpenSession } from '../../src/agents/models';
 import type { AgentDeskSettings } from '../../src/agents/settings';
 import { officialAccountPusher } from '../../src/channels/official-account/pusher';
 import { loadWechatConfig } from '../../src/config/wechat-config';
@@ -102,13 +102,14 @@ export async function startDeskHarness(options: { config?: AgentDeskConfigInput;
   };
   const wecom = new WeComClient({ http: new WeChatHttpClient({ baseUrl: wechat.baseUrl }), corpId: settings.corpId, agentId: settings.agentId, corpSecret: settings.secret });
   const logger = pino({ level: 'silent' });
-  const desk = createAgentDesk({
-    settings, delivery, conversations, events, logger, wecom, now,
+  const deskOn = (bus: EventBus) => createAgentDesk({
+    settings, delivery, conversations, events: bus, logger, wecom, now,
     suggest: (text) => (text.includes('理赔') || text.includes('到账') ? suggestions : []),
     config: parseAgentDeskConfig(options.config ?? TEST_DESK_CONFIG),
     replies: loadWechatConfig().replies,
     claims: options.claims,
   });
+  const desk = deskOn(events);
   const http = await serve(createApp({ logger, bodyLimitBytes: 64 * 1024, routers: desk.routers }));
   const crypt = new WXBizMsgCrypt({ token: WECOM_TOKEN, encodingAESKey: WECOM_AES_KEY, receiveId: settings.corpId });
   let counter = 0;
@@ -117,10 +118,12 @@ export async function startDeskHarness(options: { config?: AgentDeskConfigInput;
   const harness = {
     wechat, events, clock, pipeline, conversations, delivery, desk, settings, crypt, baseUrl: http.baseUrl, listenerErrors,
     advance(ms: number) { clock.now = new Date(clock.now.getTime() + ms); },
+    /** The desk of a second server instance over the same database (listening to nothing: driven by the test). */
+    anotherInstance() { return deskOn(new EventBus()); },
     /** Empties the database state the desk and the pipeline keep, and the fake's records; agents back off duty. */
     async reset() {
       await Promise.all([
-        HumanSession.deleteMany({}), OpenSession.deleteMany({}), Agent.deleteMany({}), AgentAction.deleteMany({}),
+        HumanSession.deleteMany({}), OpenSession.deleteMany({}), Agent.deleteMany({}), AgentAction.deleteMany({}), AgentSeat.deleteMany({}),
         Ticket.deleteMany({}), ConversationState.deleteMany({}), MessageClaim.deleteMany({}), Message.deleteMany({}),
       ]);
       states.forget();

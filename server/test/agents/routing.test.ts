@@ -1,4 +1,4 @@
-import { AgentAction, HumanSession } from '../../src/agents/models';
+import { Agent, AgentAction, AgentSeat, HumanSession } from '../../src/agents/models';
 import { readConversation } from '../../src/conversation/states';
 import { Ticket } from '../../src/tickets/models';
 import { useTestDatabase } from '../support/database';
@@ -49,6 +49,34 @@ describe('routing a handoff', () => {
     expect(await h.session('u-d')).toMatchObject({ state: 'queued' });
     // Nobody ahead, two agents at work, 5 minutes a session → about 3 minutes.
     expect(h.toCustomer('u-d')).toEqual(['当前咨询人数较多，您前面还有 0 位，预计等待约 3 分钟。']);
+  });
+
+  it('keeps an agent within capacity when two instances route at the same instant', async () => {
+    await h.onDuty('wangwu'); // capacity 1
+    await h.agentSays('wangwu', '忙碌'); // at work, taking nothing: both customers queue
+    await h.customerSays('u-race-1', '理赔 转人工');
+    await h.customerSays('u-race-2', '理赔 转人工');
+    expect(await HumanSession.countDocuments({ state: 'queued' })).toBe(2);
+    // 王五 is free again (written directly: no routing pass yet), and two instances route at once.
+    await Agent.updateOne({ _id: 'wangwu' }, { $set: { status: 'on_duty' } });
+    const second = h.anotherInstance();
+    await Promise.all([h.desk.desk.dispatch(), second.desk.dispatch()]);
+    const offered = await HumanSession.find({ offeredTo: 'wangwu', state: 'offered' }).lean();
+    expect(offered).toHaveLength(1);
+    expect(await HumanSession.countDocuments({ state: 'queued' })).toBe(1);
+    expect(await AgentSeat.countDocuments({ agentId: 'wangwu' })).toBe(1);
+    await second.stop();
+  });
+
+  it('gives back a seat a dead process left behind, once it is older than a routing pass', async () => {
+    await h.onDuty('wangwu'); // capacity 1
+    await AgentSeat.create({ _id: 'wangwu#0', agentId: 'wangwu', sessionId: 'never-written', at: h.clock.now });
+    await h.customerSays('u-after-crash', '理赔 转人工');
+    expect(await h.session('u-after-crash')).toMatchObject({ state: 'queued' }); // the seat still counts
+    h.advance(2 * MINUTE);
+    await h.desk.sweep();
+    expect(await h.session('u-after-crash')).toMatchObject({ state: 'offered', offeredTo: 'wangwu' });
+    expect((await AgentSeat.find({ agentId: 'wangwu' }).lean()).map((s) => s.sessionId)).toEqual([(await h.session('u-after-crash'))!._id]);
   });
 
   it('serves VIP customers first, then in order of arrival', async () => {
