@@ -83,7 +83,9 @@ export class KnowledgeBase {
         },
       });
     }
-    const changed = this.loadedRevision >= 0 ? await solutionsChangedBetween(this.loadedRevision, revision) : undefined;
+    let changed = this.loadedRevision >= 0 ? await solutionsChangedBetween(this.loadedRevision, revision) : undefined;
+    // A sub-intent published again whose answers did not change has answers this instance never loaded: read all.
+    if (changed && [...subIntents.values()].some((sub) => !this.subIntents.has(sub.id) && !changed!.includes(sub.variants.fallbackKey))) changed = undefined;
     const solutions = changed ? await this.patchedSolutions(changed, subIntents) : await loadPublishedSolutions(subIntents);
     // The generic answer's words help retrieval (a user often asks in the answer's terms, not the question's).
     this.index = buildRetrievalIndex(

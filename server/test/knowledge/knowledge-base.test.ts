@@ -5,7 +5,7 @@ import { createApp } from '../../src/app';
 import { Agent } from '../../src/agents/models';
 import { issueStaffToken } from '../../src/agents/auth';
 import { currentKnowledgeRevision, importKnowledgeDirectory, KNOWLEDGE_REVISION_ID, publishKnowledgeRevision } from '../../src/knowledge/importer';
-import { KnowledgeRevision, KnowledgeRevisionNote, revisionNoteId } from '../../src/knowledge/models';
+import { KnowledgeRevision, KnowledgeRevisionNote, revisionNoteId, SubIntent } from '../../src/knowledge/models';
 import { KnowledgeBase } from '../../src/knowledge/service';
 import { agentKnowledgeRoutes } from '../../src/knowledge/routes';
 import { FIXTURE_SCENARIOS, writeKnowledgeFixture } from '../support/knowledge-fixture';
@@ -82,6 +82,19 @@ describe('knowledge base: retrieval and answer selection', () => {
     expect(knowledge.lastReload).toMatchObject({ incremental: false });
     expect(knowledge.lastReload!.solutionsRead).toBeGreaterThan(1);
     expect((await knowledge.selectSolution('surrender/cooling-off/full-refund'))?.text).toBeTruthy();
+  });
+
+  it('reads every solution when a sub-intent comes back whose answers did not change', async () => {
+    const id = 'surrender/cooling-off/full-refund';
+    await SubIntent.updateOne({ _id: id }, { $set: { status: 'retired' } });
+    await publishKnowledgeRevision([]);
+    await knowledge.refreshIfChanged();
+    expect(await knowledge.selectSolution(id)).toBeUndefined();
+    await SubIntent.updateOne({ _id: id }, { $set: { status: 'published' } });
+    await publishKnowledgeRevision([]);
+    await knowledge.refreshIfChanged();
+    expect(knowledge.lastReload).toMatchObject({ incremental: false });
+    expect((await knowledge.selectSolution(id))?.text).toBeTruthy();
   });
 
   it('gives concurrent publishers different revisions, each with its own note', async () => {
