@@ -16,8 +16,8 @@ export interface IntentModelHolderOptions {
 
 /**
  * Serves classify() from the current model while a new one trains in the background, then swaps it in with one
- * assignment: a request sees the old model or the new one, never a half-trained one. Training yields to the
- * event loop (both stages await between chunks), so requests keep being answered while it runs.
+ * assignment: a request sees the old model or the new one, never a half-trained one. The server trains in a
+ * worker thread (worker-trainer.ts); the default in-process trainer yields to the event loop between chunks.
  */
 export class IntentModelHolder {
   private model: IntentClassifier | undefined;

@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger';
 import { buildShippedEmotionModel } from './emotion-classifier';
 import { extractEntities } from './entities';
 import { IntentModelHolder } from './intent-model-holder';
+import { trainInWorker } from './worker-trainer';
 
 /** The sub-intents the intent model learns from (the knowledge base's published phrasings). */
 export interface TrainingSource {
@@ -23,6 +24,7 @@ export async function createLanguageModels(
   options: { modelDir: string },
 ): Promise<LanguageModels & { intents: IntentModelHolder }> {
   const intents = new IntentModelHolder({
+    trainer: trainInWorker,
     modelFile: path.join(options.modelDir, 'intent-model.json'),
     onSwap: (model) => logger.info({ hash: model.hash }, 'intent model in service'),
     onError: (err) => logger.error({ err }, 'intent model training failed'),
