@@ -1,26 +1,12 @@
-import { ApiClient, type TokenSource } from '../src/services/api';
+import { ApiClient } from '../src/services/api';
 import { ApiError } from '../src/services/errors';
 import { NetworkError, type HttpRequest, type HttpResponse } from '../src/services/transport';
+import { queued, tokens } from './support/fakes';
 
+/** A transport answering from a queue. */
 function fakeTransport(...responses: Array<HttpResponse | Error>) {
-  const requests: HttpRequest[] = [];
-  const transport = jest.fn(async (request: HttpRequest) => {
-    requests.push(request);
-    const next = responses.shift();
-    if (!next) throw new Error('no response queued');
-    if (next instanceof Error) throw next;
-    return next;
-  });
-  return { transport, requests };
-}
-
-function tokens(...values: string[]): TokenSource & { invalidated: string[] } {
-  const invalidated: string[] = [];
-  return {
-    invalidated,
-    token: jest.fn(async () => values[Math.min(invalidated.length, values.length - 1)]),
-    invalidate: jest.fn((t: string) => void invalidated.push(t)),
-  };
+  const { fn, requests } = queued<HttpRequest, HttpResponse>(...responses);
+  return { transport: fn, requests };
 }
 
 describe('ApiClient', () => {

@@ -1,35 +1,15 @@
-import { ApiClient, type TokenSource } from '../src/services/api';
+import { ApiClient } from '../src/services/api';
 import { ChatController } from '../src/services/chat';
 import { ChatImageLoader, isPrivateImageUrl } from '../src/services/chat-images';
 import { ApiError } from '../src/services/errors';
 import type { PickedImage } from '../src/services/files';
 import { NetworkError, type DownloadRequest, type DownloadResponse, type HttpRequest, type HttpResponse } from '../src/services/transport';
 import type { ChatMessage, PollChatResult, SendChatResult } from '../src/services/types';
+import { queued, tokens } from './support/fakes';
 
 const now = '2026-11-23T08:00:00.000Z';
 const OWN_IMAGE = '/api/mp/chat/images/img_0123456789abcdef0123456789abcdef';
 const photo: PickedImage = { path: 'wxfile://tmp/photo-1.jpg', fileName: 'photo-1.jpg', size: 1234 };
-
-function tokens(...values: string[]): TokenSource & { invalidated: string[] } {
-  const invalidated: string[] = [];
-  return {
-    invalidated,
-    token: jest.fn(async () => values[Math.min(invalidated.length, values.length - 1)]),
-    invalidate: jest.fn((t: string) => void invalidated.push(t)),
-  };
-}
-
-function queued<Req, Res>(...responses: Array<Res | Error>) {
-  const requests: Req[] = [];
-  const fn = jest.fn(async (request: Req) => {
-    requests.push(request);
-    const next = responses.shift();
-    if (!next) throw new Error('no response queued');
-    if (next instanceof Error) throw next;
-    return next;
-  });
-  return { fn, requests };
-}
 
 describe('ApiClient chat photos', () => {
   it('uploads a photo as JSON with the session token, a longer timeout and the client message id', async () => {
