@@ -1,6 +1,6 @@
 import { InsuranceOrder } from '../../src/insurance/models';
 import { useTestDatabase } from '../support/database';
-import { FATHER, idCardFor, MOTHER, withWrongCheckChar } from '../insurance/support/people';
+import { FATHER, idCardFor, medicalOrderFor, MOTHER, withWrongCheckChar } from '../insurance/support/people';
 import { World, type ApiResponse } from '../insurance/support/world';
 
 useTestDatabase(__filename);
@@ -117,12 +117,7 @@ describe('an order with bad input gets a 4xx naming the field', () => {
     const spouse = { name: '王守护', idCard: FATHER.idCard, relation: 'spouse', sharePercent: 90 };
     expectFieldError(await order({ ...CI_ORDER, beneficiary: { type: 'designated', people: [spouse] } }), 400, 'beneficiary.people');
     const medical = {
-      productId: 'medical',
-      planId: 'standard',
-      termId: 'one-year',
-      policyholder: MOTHER,
-      insured: { relation: 'self' },
-      healthAnswers: { 'hospitalized-2y': false, 'serious-illness': false, 'ongoing-treatment': false, 'declined-before': false },
+      ...medicalOrderFor(MOTHER),
       quotedPremiumFen: 33_000,
       beneficiary: { type: 'designated', people: [{ ...spouse, sharePercent: 100 }] },
     };

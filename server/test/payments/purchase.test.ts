@@ -1,7 +1,7 @@
 import { InsuranceOrder, Policy } from '../../src/insurance/models';
 import { FAKE_MINI_PROGRAM } from '../fakes/wechat-api';
 import { useTestDatabase } from '../support/database';
-import { idCardFor, MOTHER } from '../insurance/support/people';
+import { idCardFor, medicalOrderFor, MOTHER } from '../insurance/support/people';
 import { NOTIFY_URL, paySignVerifies, quoteFrom, TEMPLATES, World } from '../insurance/support/world';
 
 useTestDatabase(__filename);
@@ -19,14 +19,7 @@ const CHILD_ORDER = {
   beneficiary: { type: 'legal' },
   healthAnswers: { 'premature-birth': false, 'hospitalized-2y': false, congenital: false },
 };
-const MEDICAL_ORDER = {
-  productId: 'medical',
-  planId: 'standard',
-  termId: 'one-year',
-  policyholder: MOTHER,
-  insured: { relation: 'self' },
-  healthAnswers: { 'hospitalized-2y': false, 'serious-illness': false, 'ongoing-treatment': false, 'declined-before': false },
-};
+const MEDICAL_ORDER = medicalOrderFor(MOTHER);
 
 let world: World;
 let mother: { token: string; openId: string };
