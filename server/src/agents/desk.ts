@@ -38,6 +38,7 @@ import {
   type SessionEndReason,
 } from './models';
 import { chooseAgent, expectedWaitMinutes, isStaffed, queueOrder, skillScore, type RoutingRequest } from './routing';
+import { isDuplicateKey } from '../db/duplicate-key';
 
 /** Knowledge suggestions for a text, best first (wired to the knowledge base by the platform). */
 export type SuggestFn = (text: string) => Suggestion[] | Promise<Suggestion[]>;
@@ -84,8 +85,6 @@ export interface DeskSweepReport {
 
 type AgentSessionLookup = HumanSessionRecord | 'ambiguous' | undefined;
 
-const DUPLICATE_KEY = 11000;
-const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === DUPLICATE_KEY;
 const SESSION_NUMBER_ATTEMPTS = 5;
 /** A pointer without its session after this long belongs to a process that died mid-handoff. */
 const STALE_POINTER_MS = 60_000;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import mongoose, { Schema } from 'mongoose';
 import type { EventBus } from '../events/bus';
 import type { WeComAppMessage } from '../wechat/wecom-client';
+import { isDuplicateKey } from '../db/duplicate-key';
 
 /**
  * Alerts for managers (an agent in trouble, a surging topic), stored for the dashboard and sent in WeCom. No
@@ -89,7 +90,6 @@ export interface AlertCenterOptions {
   onNotifyError?: (err: unknown) => void;
 }
 
-const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 11000;
 
 export class AlertCenter {
   constructor(private readonly options: AlertCenterOptions) {}

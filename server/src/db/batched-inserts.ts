@@ -1,3 +1,4 @@
+import { DUPLICATE_KEY_CODE } from './duplicate-key';
 
 /** What one insert came to: stored, or refused because a document with its `_id` (or unique key) exists. */
 export type InsertOutcome = 'inserted' | 'duplicate';
@@ -77,7 +78,7 @@ export class BatchedInserts<T extends { _id: string }> {
       const byIndex = new Map(failed.map((e) => [e.index, e.code]));
       batch.forEach((p, index) => {
         if (!byIndex.has(index)) return p.resolve('inserted');
-        if (byIndex.get(index) === 11000) return p.resolve('duplicate');
+        if (byIndex.get(index) === DUPLICATE_KEY_CODE) return p.resolve('duplicate');
         p.reject(err);
       });
     }

@@ -483,4 +483,4 @@ export const FollowerBinding = mongoose.model<FollowerBindingRecord>('FollowerBi
 export const BindingCode = mongoose.model<BindingCodeRecord>('BindingCode', bindingCodeSchema);
 export const BindingAttempt = mongoose.model<BindingAttemptRecord>('BindingAttempt', bindingAttemptSchema);
 
-export const isDuplicateKey = (err: unknown) => (err as { code?: unknown } | null)?.code === 11000;
+export { isDuplicateKey } from '../db/duplicate-key';

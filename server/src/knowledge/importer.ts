@@ -3,6 +3,7 @@ import type { Model } from 'mongoose';
 import { Intent, KnowledgeChange, KnowledgeRevision, KnowledgeRevisionNote, revisionNoteId, Scenario, Solution, SubIntent } from './models';
 import path from 'node:path';
 import { readFaqFile, readKnowledgeDir, type KnowledgeSet } from './source';
+import { isDuplicateKey } from '../db/duplicate-key';
 
 type Layer = 'scenario' | 'intent' | 'subIntent' | 'solution';
 
@@ -132,7 +133,7 @@ export async function publishKnowledgeRevision(changedSolutionIds: readonly stri
     try {
       await KnowledgeRevisionNote.create({ _id: revisionNoteId(revision), solutionIds, at: new Date() });
     } catch (err) {
-      if ((err as { code?: number }).code === 11000) continue; // taken by another publisher (or not yet visible)
+      if (isDuplicateKey(err)) continue; // taken by another publisher (or not yet visible)
       throw err;
     }
     const raise = () => KnowledgeRevision.updateOne(

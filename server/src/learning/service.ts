@@ -14,6 +14,7 @@ import {
   KnowledgeCandidate, UnansweredQuestion,
   type CandidateState, type KnowledgeCandidateRecord, type SuggestedAnswer, type UnansweredQuestionRecord,
 } from './models';
+import { isDuplicateKey } from '../db/duplicate-key';
 
 /**
  * The knowledge base that learns: questions the bot missed are collected, clustered into candidate sub-intents,
@@ -71,7 +72,6 @@ function substantiveReply(replies: readonly TranscriptTurn[]): TranscriptTurn | 
   return replies.find((turn) => turn.text.replace(PLEASANTRIES, '').length >= 8);
 }
 const MAX_POOL = 3_000;
-const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 11000;
 
 export class LearningService {
   private readonly analyse: (text: string) => string[];

@@ -11,6 +11,7 @@ import {
   type AgentQaDayRecord, type InspectionRecord,
 } from './models';
 import type { QaRules } from './rules';
+import { isDuplicateKey } from '../db/duplicate-key';
 
 /**
  * Inspects every finished conversation: when it closes (`conversation.closed`) and, for conversations that just
@@ -44,7 +45,6 @@ const SWEEP_LOOKBACK_MS = 7 * 86_400_000;
 const SWEEP_OVERLAP_MS = 3_600_000;
 /** An agent is judged at most this often; the alert cool-down is hours, so minutes of delay cost nothing. */
 const ANOMALY_CHECK_EVERY_MS = 5 * 60_000;
-const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 11000;
 
 interface CursorRecord { _id: string; inspectedUntil: Date; lastEndedAt?: Date; lastInspectionId?: string }
 

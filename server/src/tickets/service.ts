@@ -16,6 +16,7 @@ import {
   type TicketSource,
   type TicketStatus,
 } from './types';
+import { isDuplicateKey } from '../db/duplicate-key';
 
 export type TicketErrorCode = 'not_found' | 'invalid_transition' | 'conflict' | 'conversation_not_found';
 
@@ -72,7 +73,6 @@ export interface TicketServiceDeps {
   onBreach?: (breach: SlaBreach) => Promise<void>;
 }
 
-const DUPLICATE_KEY = 11000;
 const OPEN_STATUSES: TicketStatus[] = ['open', 'in_progress', 'waiting_for_user'];
 const MINUTE = 60_000;
 const NUMBER_ATTEMPTS = 5;
@@ -320,7 +320,7 @@ export class TicketService {
         const created = await Ticket.create({ _id: id, ...base });
         return created.toObject() as TicketRecord;
       } catch (err) {
-        if ((err as { code?: number }).code !== DUPLICATE_KEY || attempt >= NUMBER_ATTEMPTS) throw err;
+        if (!isDuplicateKey(err) || attempt >= NUMBER_ATTEMPTS) throw err;
       }
     }
   }

@@ -1,4 +1,5 @@
 import { AccessTokenModel } from './access-token.model';
+import { isDuplicateKey } from '../db/duplicate-key';
 
 /**
  * access_token cache (spec §3.1): shared through MongoDB by every instance, refreshed ahead of expiry, one refresh at
@@ -28,7 +29,6 @@ export interface AccessTokenStore {
   discard(key: string, accessToken: string): Promise<void>;
 }
 
-const DUPLICATE_KEY = 11000;
 
 export const mongoAccessTokenStore: AccessTokenStore = {
   async load(key) {
@@ -47,7 +47,7 @@ export const mongoAccessTokenStore: AccessTokenStore = {
       await write();
     } catch (err) {
       // Two instances upserting the same new _id at once: one insert loses; the document now exists, so update it.
-      if ((err as { code?: unknown }).code !== DUPLICATE_KEY) throw err;
+      if (!isDuplicateKey(err)) throw err;
       await write();
     }
   },

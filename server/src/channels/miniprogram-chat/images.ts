@@ -3,6 +3,7 @@ import mongoose, { Schema } from 'mongoose';
 import { notFound } from '../../http/errors';
 import { readUploadedDocument, type DocumentType } from '../../insurance/documents';
 import type { DocumentStorage, StoredDocument } from '../../storage';
+import { isDuplicateKey } from '../../db/duplicate-key';
 
 /** Photos only: what every `<Image>` can show (HEIC and PDF are claim documents, not chat pictures). */
 const CHAT_IMAGE_TYPES: readonly DocumentType['contentType'][] = ['image/jpeg', 'image/png', 'image/webp'];
@@ -77,7 +78,7 @@ export class ChatImages {
       { upsert: true },
     ).catch((err: unknown) => {
       // Two upserts of the same new _id can both try to insert (FerretDB): the loser's duplicate key is that case.
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
     });
     const stored = await ChatImage.findById(imageId).lean<ChatImageRecord>();
     return { imageId, format: extensionOf(stored?.storageKey ?? storageKey) };

@@ -5,6 +5,7 @@ import { BatchedInserts } from '../../db/batched-inserts';
 import { Message, type MessageDoc } from '../../conversation/models';
 import type { InboundMessage, OutboundMessage, PipelineResult } from '../../conversation/types';
 import type { Logger } from '../../logging/logger';
+import { isDuplicateKey } from '../../db/duplicate-key';
 
 /**
  * Answers that missed the passive-reply budget and must go out as customer-service messages. A row exists from
@@ -146,7 +147,7 @@ export class ReplyDelivery {
     }
     // Idempotent: a process may have died between planning and recording; the send claim keeps it to one push.
     await PendingPush.create({ _id: messageId, userId: inbound.userId, inbound, createdAt: new Date() }).catch((err: unknown) => {
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
     });
     await recordDelivery(messageId, { mode: 'push', state: 'pending' });
   }

@@ -1,4 +1,5 @@
 import mongoose, { Schema } from 'mongoose';
+import { isDuplicateKey } from '../../db/duplicate-key';
 
 /**
  * Callbacks already taken, keyed `{corpId}:{agentId}:{MsgId or event key}`: WeCom's retries and replayed requests
@@ -12,7 +13,6 @@ receiptSchema.index({ at: 1 });
 
 export const WeComCallbackReceipt = mongoose.model('WeComCallbackReceipt', receiptSchema);
 
-const DUPLICATE_KEY = 11000;
 
 /** True when this delivery is new (and now claimed); false for a retry or replay. */
 export async function claimWeComCallback(key: string, at: Date): Promise<boolean> {
@@ -20,7 +20,7 @@ export async function claimWeComCallback(key: string, at: Date): Promise<boolean
     await WeComCallbackReceipt.create({ _id: key, at });
     return true;
   } catch (err) {
-    if ((err as { code?: number }).code === DUPLICATE_KEY) return false;
+    if (isDuplicateKey(err)) return false;
     throw err;
   }
 }
