@@ -46,8 +46,6 @@ export interface PipelineDeps {
 }
 
 const NEUTRAL: EmotionReading = { label: 'none', intensity: 0, polarity: 'neutral' };
-/** Tries at writing a decision while other writers keep changing the same conversation. */
-const MAX_DECISION_ATTEMPTS = 20;
 
 type ClaimRow = { _id: string; conversationId: string; claimedAt: Date };
 type MessageRow = Omit<MessageDoc, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date };
@@ -134,19 +132,16 @@ export class ConversationPipeline {
     inbound: InboundMessage, conversationId: string, messageId: string, text: string | undefined, understanding: Understanding | undefined, now: Date,
   ): Promise<Outcome> {
     const commandReply = text && this.deps.liveAnswers ? await this.deps.liveAnswers.command(text, inbound, now) : undefined;
-    // Unknown to this process: assume a first message, which the write refuses if the conversation exists.
-    let before = this.states.lastKnown(conversationId);
-    for (let attempt = 0; attempt < MAX_DECISION_ATTEMPTS; attempt++) {
+    const outcome = await this.states.update(conversationId, async (before) => {
       const conversation = before ? { ...before } : this.fresh(inbound, conversationId, now);
       if (inbound.profile?.vip !== undefined) conversation.vip = inbound.profile.vip;
       const state = this.dialogueState(conversation, now);
       const decision: Decision = commandReply ? { action: 'acknowledge', reason: 'account command' } : this.decideFor(inbound, text, understanding, state, conversation);
       const replies = commandReply ? [{ kind: 'text' as const, text: commandReply }] : await this.render(decision, inbound, understanding, state, conversation);
       const next = this.nextState(conversation, decision, understanding, state, now);
-      if (await this.states.append(next, { messageId, decision, replies })) return { before, decision, replies };
-      before = await this.states.newerThan(conversationId, conversation.seq);
-    }
-    throw new Error(`conversation ${conversationId} kept changing while message ${messageId} was decided`);
+      return { next, record: { messageId, decision, replies }, value: { before, decision, replies } };
+    }, { assumeNew: true });
+    return outcome!; // the builder always writes
   }
 
   /** The stored result of a delivery, waiting up to `timeoutMs` for one still in progress. */

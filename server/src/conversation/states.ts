@@ -33,6 +33,8 @@ export interface DecisionRecord {
 }
 
 const SEQ_DIGITS = 10;
+/** Tries at writing a state while other writers keep changing the same conversation. */
+const MAX_WRITE_ATTEMPTS = 20;
 const snapshotId = (conversationId: string, seq: number) => `${conversationId}#${String(seq).padStart(SEQ_DIGITS, '0')}`;
 
 type SnapshotRow = Omit<ConversationDoc, '_id'> & Partial<DecisionRecord> & { _id: string; conversationId: string; writtenAt: Date };
@@ -97,11 +99,6 @@ export class ConversationStates {
 
   constructor(private readonly maxKnown = 50_000) {}
 
-  /** The state to decide from without a read: the last one this process saw, if any. */
-  lastKnown(conversationId: string): ConversationDoc | undefined {
-    return this.known.get(conversationId);
-  }
-
   /** The latest state in the database (and remembered). */
   async read(conversationId: string): Promise<ConversationDoc | undefined> {
     const found = await readConversation(conversationId);
@@ -110,7 +107,7 @@ export class ConversationStates {
   }
 
   /** After a lost race: the newer state, from memory when this process wrote it, else from the database. */
-  async newerThan(conversationId: string, seq: number): Promise<ConversationDoc | undefined> {
+  private async newerThan(conversationId: string, seq: number): Promise<ConversationDoc | undefined> {
     const mine = this.known.get(conversationId);
     if (mine && mine.seq > seq) return mine;
     return this.read(conversationId);
@@ -129,19 +126,36 @@ export class ConversationStates {
   }
 
   /**
-   * A change from outside the pipeline (an agent takes the conversation, the bot gets it back): applied to the
-   * latest state and written as the next snapshot, again after a lost race. Undefined when there is no such
-   * conversation.
+   * Writes a conversation's next state: `make` builds it from the current one (undefined: none known), and runs
+   * again from the newer state whenever another writer got there first. `make` returning undefined writes nothing.
+   * The current state is this process's last known one; when there is none it is read, unless `assumeNew` (a
+   * message from someone this process never saw is most likely a first message: writing `seq` 1 fails if not).
    */
-  async change(conversationId: string, patch: (current: ConversationDoc) => Partial<Omit<ConversationDoc, '_id' | 'seq'>>): Promise<ConversationDoc | undefined> {
-    let current = this.known.get(conversationId) ?? (await this.read(conversationId));
-    for (let attempt = 0; attempt < 20 && current; attempt++) {
-      const next: ConversationDoc = { ...current, ...patch(current), _id: conversationId, seq: current.seq + 1 };
-      if (await this.append(next)) return next;
-      current = await this.newerThan(conversationId, current.seq);
+  async update<T>(
+    conversationId: string,
+    make: (current: ConversationDoc | undefined) => Promise<{ next: ConversationDoc; record?: DecisionRecord; value: T } | undefined>,
+    options: { assumeNew?: boolean } = {},
+  ): Promise<T | undefined> {
+    let current = this.known.get(conversationId) ?? (options.assumeNew ? undefined : await this.read(conversationId));
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const made = await make(current);
+      if (!made) return undefined;
+      if (await this.append(made.next, made.record)) return made.value;
+      current = await this.newerThan(conversationId, made.next.seq - 1);
     }
-    if (!current) return undefined;
     throw new Error(`conversation ${conversationId} kept changing while being updated`);
+  }
+
+  /**
+   * A change from outside the pipeline (an agent takes the conversation, the bot gets it back), applied to the
+   * latest state. Undefined when there is no such conversation.
+   */
+  change(conversationId: string, patch: (current: ConversationDoc) => Partial<Omit<ConversationDoc, '_id' | 'seq'>>): Promise<ConversationDoc | undefined> {
+    return this.update(conversationId, async (current) => {
+      if (!current) return undefined;
+      const next: ConversationDoc = { ...current, ...patch(current), _id: conversationId, seq: current.seq + 1 };
+      return { next, value: next };
+    });
   }
 
   /** The decision a message already made, if its snapshot was written (a process died after writing it). */
