@@ -1,5 +1,6 @@
 import mongoose, { Schema } from 'mongoose';
 import { writeErrorsOf } from '../db/batched-inserts';
+import { GroupCommit } from '../db/group-commit';
 
 /**
  * Pre-aggregated counts (the bucket pattern): one document per metric, key and time bucket, `_id` =
@@ -85,9 +86,16 @@ async function bulkUpsert(model: typeof FiveMinuteBucket, operations: UpsertOper
 }
 
 export class BucketStore {
-  private queued: Increment[] = [];
-  private waiting: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
-  private writing = false;
+  private readonly queue = new GroupCommit<{ increments: readonly Increment[]; resolve: () => void; reject: (err: unknown) => void }>(
+    async (batch) => {
+      try {
+        await this.write(batch.flatMap((b) => b.increments));
+        for (const b of batch) b.resolve();
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
+    },
+  );
 
   /**
    * Adds the increments to both resolutions; resolves once they are stored. Group commit: while one write is in
@@ -96,31 +104,7 @@ export class BucketStore {
    */
   add(increments: readonly Increment[]): Promise<void> {
     if (!increments.length) return Promise.resolve();
-    this.queued.push(...increments);
-    const stored = new Promise<void>((resolve, reject) => { this.waiting.push({ resolve, reject }); });
-    void this.drain();
-    return stored;
-  }
-
-  private async drain(): Promise<void> {
-    if (this.writing) return;
-    this.writing = true;
-    try {
-      while (this.queued.length) {
-        const batch = this.queued;
-        const waiting = this.waiting;
-        this.queued = [];
-        this.waiting = [];
-        try {
-          await this.write(batch);
-          for (const w of waiting) w.resolve();
-        } catch (err) {
-          for (const w of waiting) w.reject(err);
-        }
-      }
-    } finally {
-      this.writing = false;
-    }
+    return new Promise<void>((resolve, reject) => this.queue.push({ increments, resolve, reject }));
   }
 
   /** Two bulk writes (one per resolution), whatever the number of increments. */

@@ -4,7 +4,7 @@ import type { EventBus } from '../events/bus';
 import { withoutUndefined } from '../util/without-undefined';
 import { decide, type DialogueState, type SubIntentFacts } from './decide';
 import { conversationIdFor, Message, MessageClaim, type MessageDoc } from './models';
-import { ConversationStates, type ConversationDoc } from './states';
+import { ConversationStates, newConversation, type ConversationDoc } from './states';
 import type { Decision, EmotionReading, InboundMessage, OutboundMessage, PipelineResult, Understanding } from './types';
 
 /** The understanding stage: intents (ranked sub-intents), entities and emotion of one text. */
@@ -118,7 +118,7 @@ export class ConversationPipeline {
     }) as MessageRow);
     // Stored already: a process that took this message over after ours stalled got there first.
     if (written === 'duplicate') return this.resultOf((await Message.findById(messageId).lean<MessageDoc>())!);
-    const before = outcome.before ?? this.fresh(inbound, conversationId, now);
+    const before = outcome.before ?? this.fresh(inbound, now);
     this.publish(inbound, conversationId, messageId, before, outcome.before?.lastActivityAt, text, understanding, outcome.decision, outcome.replies, now);
     return { conversationId, messageId, decision: outcome.decision, replies: outcome.replies, duplicate: false };
   }
@@ -133,7 +133,7 @@ export class ConversationPipeline {
   ): Promise<Outcome> {
     const commandReply = text && this.deps.liveAnswers ? await this.deps.liveAnswers.command(text, inbound, now) : undefined;
     const outcome = await this.states.update(conversationId, async (before) => {
-      const conversation = before ? { ...before } : this.fresh(inbound, conversationId, now);
+      const conversation = before ? { ...before } : this.fresh(inbound, now);
       if (inbound.profile?.vip !== undefined) conversation.vip = inbound.profile.vip;
       const state = this.dialogueState(conversation, now);
       const decision: Decision = commandReply ? { action: 'acknowledge', reason: 'account command' } : this.decideFor(inbound, text, understanding, state, conversation);
@@ -177,11 +177,8 @@ export class ConversationPipeline {
   }
 
   /** The state of a conversation that has no message yet. */
-  private fresh(inbound: InboundMessage, conversationId: string, now: Date): ConversationDoc {
-    return withoutUndefined({
-      _id: conversationId, seq: 0, channel: inbound.channel, userId: inbound.userId, state: 'bot' as const, vip: Boolean(inbound.profile?.vip),
-      unionId: inbound.profile?.unionId, pendingChoices: [], slots: {}, lowConfidenceStreak: 0, emotions: [], lastActivityAt: now,
-    });
+  private fresh(inbound: InboundMessage, now: Date): ConversationDoc {
+    return newConversation(inbound.channel, inbound.userId, now, inbound.profile);
   }
 
   private textOf(inbound: InboundMessage): string | undefined {

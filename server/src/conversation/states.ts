@@ -1,6 +1,6 @@
 import { BatchedInserts } from '../db/batched-inserts';
 import { withoutUndefined } from '../util/without-undefined';
-import { ConversationState, type ConversationStateDoc } from './models';
+import { ConversationState, conversationIdFor, type ConversationStateDoc } from './models';
 import type { Decision, EmotionReading, OutboundMessage } from './types';
 
 /** A conversation as other code sees it: its latest snapshot. `_id` is the conversation id. */
@@ -62,6 +62,14 @@ function toConversation(doc: ConversationStateDoc): ConversationDoc {
     handoff: doc.handoff ? { reasons: [...(doc.handoff.reasons ?? [])], at: new Date(doc.handoff.at!) } : undefined,
     lastActivityAt: new Date(doc.lastActivityAt),
     agentId: doc.agentId ?? undefined,
+  });
+}
+
+/** A conversation before its first message (`seq` 0: its first write is `seq` 1). */
+export function newConversation(channel: string, userId: string, at: Date, profile: { vip?: boolean; unionId?: string } = {}): ConversationDoc {
+  return withoutUndefined({
+    _id: conversationIdFor(channel, userId), seq: 0, channel, userId, state: 'bot' as const, vip: Boolean(profile.vip), unionId: profile.unionId,
+    pendingChoices: [], slots: {}, lowConfidenceStreak: 0, emotions: [], lastActivityAt: at,
   });
 }
 

@@ -1,4 +1,5 @@
 import { DUPLICATE_KEY_CODE } from './duplicate-key';
+import { GroupCommit } from './group-commit';
 
 /** What one insert came to: stored, or refused because a document with its `_id` (or unique key) exists. */
 export type InsertOutcome = 'inserted' | 'duplicate';
@@ -34,33 +35,18 @@ export function writeErrorsOf(err: unknown): Array<{ index: number; code?: numbe
  * Holds nothing but the queue of the moment: every document is in the database once its promise resolves.
  */
 export class BatchedInserts<T extends { _id: string }> {
-  private queued: Array<Pending<T>> = [];
-  private writing = false;
+  private readonly queue: GroupCommit<Pending<T>>;
 
   constructor(
     /** A mongoose model (its driver collection is used), looked up late so models may register in any order. */
     private readonly model: () => InsertTarget,
-    private readonly maxBatch = 1_000,
-  ) {}
-
-  insert(doc: T): Promise<InsertOutcome> {
-    return new Promise<InsertOutcome>((resolve, reject) => {
-      this.queued.push({ doc, resolve, reject });
-      void this.drain();
-    });
+    maxBatch = 1_000,
+  ) {
+    this.queue = new GroupCommit((batch) => this.write(batch), maxBatch);
   }
 
-  private async drain(): Promise<void> {
-    if (this.writing) return;
-    this.writing = true;
-    try {
-      while (this.queued.length) {
-        const batch = this.queued.splice(0, this.maxBatch);
-        await this.write(batch);
-      }
-    } finally {
-      this.writing = false;
-    }
+  insert(doc: T): Promise<InsertOutcome> {
+    return new Promise<InsertOutcome>((resolve, reject) => this.queue.push({ doc, resolve, reject }));
   }
 
   private async write(batch: Array<Pending<T>>): Promise<void> {
