@@ -1,6 +1,7 @@
 import mongoose, { Schema } from 'mongoose';
 import { writeErrorsOf } from '../db/batched-inserts';
 import { GroupCommit } from '../db/group-commit';
+import { writtenOnEveryMessage } from '../db/write-partitions';
 
 /**
  * Pre-aggregated counts (the bucket pattern): one document per metric, key and time bucket, `_id` =
@@ -48,8 +49,8 @@ function bucketSchema() {
   return schema;
 }
 
-export const FiveMinuteBucket = mongoose.model<BucketRecord>('MetricBucket5m', bucketSchema());
-export const HourBucket = mongoose.model<BucketRecord>('MetricBucket1h', bucketSchema());
+export const FiveMinuteBucket = writtenOnEveryMessage(mongoose.model<BucketRecord>('MetricBucket5m', bucketSchema()), 'metrics');
+export const HourBucket = writtenOnEveryMessage(mongoose.model<BucketRecord>('MetricBucket1h', bucketSchema()), 'metrics');
 
 export const bucketStart = (at: Date, sizeMs: number) => new Date(Math.floor(at.getTime() / sizeMs) * sizeMs);
 export const bucketId = (metric: MetricName, key: string, start: Date) => `${metric}:${key}:${start.toISOString()}`;

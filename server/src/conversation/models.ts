@@ -1,4 +1,5 @@
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
+import { writtenOnEveryMessage } from '../db/write-partitions';
 
 /**
  * A conversation's dialogue state — pending choices, slots, streaks, emotions, who serves it — as a log of
@@ -110,8 +111,8 @@ messageClaimSchema.index({ claimedAt: 1 });
 /** One conversation per user per channel. */
 export const conversationIdFor = (channel: string, userId: string) => `${channel}:${userId}`;
 
-export const ConversationState = mongoose.model('ConversationState', conversationStateSchema);
-export const Message = mongoose.model('Message', messageSchema);
-export const MessageClaim = mongoose.model('MessageClaim', messageClaimSchema);
+export const ConversationState = writtenOnEveryMessage(mongoose.model('ConversationState', conversationStateSchema), 'states');
+export const Message = writtenOnEveryMessage(mongoose.model('Message', messageSchema), 'messages');
+export const MessageClaim = writtenOnEveryMessage(mongoose.model('MessageClaim', messageClaimSchema), 'claims');
 export type ConversationStateDoc = InferSchemaType<typeof conversationStateSchema> & { _id: string };
 export type MessageDoc = InferSchemaType<typeof messageSchema> & { _id: string };

@@ -1,4 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
+import { placeWriteHeavyCollections } from './write-partitions';
 
 /** Hides credentials when a URI is shown in a message or log. */
 export function redactUri(uri: string): string {
@@ -43,14 +44,17 @@ export async function isFerretdb(uri: string, timeoutMs = 3_000): Promise<boolea
 
 /** Connects the shared mongoose connection; fails fast with one readable line. */
 export async function connectDatabase(uri: string, timeoutMs = 3_000): Promise<Connection> {
+  let ferretdb: boolean;
   try {
     const poolSizeGiven = /[?&]maxPoolSize=/i.test(uri); // not new URL(): replica-set URIs list several hosts
-    const small = !poolSizeGiven && (await isFerretdb(uri, timeoutMs));
+    ferretdb = await isFerretdb(uri, timeoutMs);
+    const small = ferretdb && !poolSizeGiven;
     await mongoose.connect(uri, { serverSelectionTimeoutMS: timeoutMs, autoIndex: true, ...(small ? { maxPoolSize: FERRETDB_MAX_POOL_SIZE } : {}) });
   } catch (err) {
     const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new DatabaseUnreachableError(uri, timeoutMs, reason);
   }
+  await placeWriteHeavyCollections(ferretdb);
   return mongoose.connection;
 }
 

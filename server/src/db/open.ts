@@ -3,6 +3,7 @@ import mongoose from 'mongoose';
 import type { AppConfig } from '../config';
 import type { Logger } from '../logging/logger';
 import { connectDatabase, disconnectDatabase, withDatabaseName } from './connection';
+import { dropDatabaseAndPartitions } from './write-partitions';
 import { defaultLauncherDeps } from './default-launcher';
 import { launchDatabase, type RunningDatabase } from './launcher';
 
@@ -37,7 +38,7 @@ export async function openDatabase(
   return {
     database,
     close: async () => {
-      if (options.scratchDatabaseName) await mongoose.connection.dropDatabase().catch(() => {});
+      if (options.scratchDatabaseName) await dropDatabaseAndPartitions().catch(() => {});
       await disconnectDatabase();
       await database.stop();
     },

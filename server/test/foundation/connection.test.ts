@@ -1,5 +1,8 @@
 import mongoose from 'mongoose';
 import { connectDatabase, FERRETDB_MAX_POOL_SIZE, isFerretdb, withDatabaseName } from '../../src/db/connection';
+import { dropDatabaseAndPartitions, partitionDatabaseName } from '../../src/db/write-partitions';
+import { Message, MessageClaim } from '../../src/conversation/models';
+import { FiveMinuteBucket } from '../../src/analytics/buckets';
 import { testServerUri } from '../support/database';
 
 describe('connection strings', () => {
@@ -32,5 +35,61 @@ describe('pool size for the database in use', () => {
 
     await connectDatabase(`${uri}?maxPoolSize=3`);
     expect((mongoose.connection.getClient().options as { maxPoolSize: number }).maxPoolSize).toBe(3);
+  });
+});
+
+describe('write-heavy collections', () => {
+  afterEach(() => mongoose.disconnect());
+
+  async function collectionsOf(databaseName: string): Promise<string[]> {
+    const collections = await mongoose.connection.getClient().db(databaseName).listCollections().toArray();
+    return collections.map((c) => c.name).sort();
+  }
+
+  it('live in databases of their own on FerretDB (one SQLite file, one writer each) and in the main one on MongoDB', async () => {
+    const name = `t_partitions_${process.pid}`;
+    const uri = withDatabaseName(testServerUri(), name);
+    const ferret = await isFerretdb(uri);
+    await connectDatabase(uri);
+    await Message.collection.insertOne({ _id: 'm1' } as never);
+    await MessageClaim.collection.insertOne({ _id: 'c1' } as never);
+    await FiveMinuteBucket.collection.insertOne({ _id: 'b1' } as never);
+    const Cold = mongoose.models.ColdThing ?? mongoose.model('ColdThing', new mongoose.Schema({ _id: String }));
+    await Cold.create({ _id: 'x' });
+
+    if (ferret) {
+      expect(await collectionsOf(name)).not.toEqual(expect.arrayContaining(['messages']));
+      expect(await collectionsOf(name)).toEqual(expect.arrayContaining(['coldthings']));
+      expect(await collectionsOf(`${name}-messages`)).toEqual(['messages']);
+      expect(await collectionsOf(`${name}-claims`)).toEqual(['messageclaims']);
+      expect(await collectionsOf(`${name}-metrics`)).toEqual(expect.arrayContaining(['metricbucket5ms']));
+      // Their indexes are built where they live.
+      const indexes = await mongoose.connection.getClient().db(`${name}-messages`).collection('messages').indexes();
+      expect(indexes.map((i) => Object.keys(i.key).join(','))).toEqual(expect.arrayContaining(['conversationId']));
+    } else {
+      expect(await collectionsOf(name)).toEqual(expect.arrayContaining(['coldthings', 'messageclaims', 'messages', 'metricbucket5ms']));
+    }
+    expect(await Message.findById('m1').lean()).toEqual({ _id: 'm1' });
+
+    await dropDatabaseAndPartitions();
+    const left = (await mongoose.connection.getClient().db('admin').admin().listDatabases()).databases.map((d) => d.name);
+    expect(left.filter((d) => d.startsWith(name))).toEqual([]);
+  });
+
+  it('follow the connection to another database', async () => {
+    await connectDatabase(withDatabaseName(testServerUri(), `t_partitions_a_${process.pid}`));
+    await mongoose.disconnect();
+    const second = `t_partitions_b_${process.pid}`;
+    await connectDatabase(withDatabaseName(testServerUri(), second));
+    await Message.collection.insertOne({ _id: 'm2' } as never);
+    const ferret = await isFerretdb(testServerUri());
+    const home = ferret ? `${second}-messages` : second;
+    expect(await mongoose.connection.getClient().db(home).collection('messages').countDocuments({ _id: 'm2' } as never)).toBe(1);
+    await dropDatabaseAndPartitions();
+  });
+
+  it('refuse a database name too long to carry a partition suffix, naming it', () => {
+    const long = 'x'.repeat(60);
+    expect(() => partitionDatabaseName(long, 'messages')).toThrow(`database name "${long}" is too long`);
   });
 });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import mongoose from 'mongoose';
-import { withDatabaseName } from '../../src/db/connection';
+import { isFerretdb, withDatabaseName } from '../../src/db/connection';
+import { dropDatabaseAndPartitions, placeWriteHeavyCollections } from '../../src/db/write-partitions';
 
 export function testServerUri(): string {
   const uri = process.env.TEST_DATABASE_SERVER_URI;
@@ -16,8 +17,9 @@ export function uniqueDatabaseName(testFile: string): string {
 }
 
 /**
- * Gives the calling test file its own database: connected before its tests, every registered model's
- * indexes built (so an index the CI database refuses fails loudly), dropped afterwards.
+ * Gives the calling test file its own database, laid out as the server lays it out (write-heavy collections in
+ * their own databases on FerretDB): connected before its tests, every registered model's indexes built (so an
+ * index the CI database refuses fails loudly), dropped afterwards with its partitions.
  */
 export function useTestDatabase(testFile: string): { name: string; uri: string } {
   const name = uniqueDatabaseName(testFile);
@@ -25,9 +27,10 @@ export function useTestDatabase(testFile: string): { name: string; uri: string }
   beforeAll(async () => {
     await mongoose.connect(uri, { serverSelectionTimeoutMS: 5_000 });
     for (const modelName of mongoose.modelNames()) await mongoose.model(modelName).init();
+    await placeWriteHeavyCollections(await isFerretdb(uri, 5_000));
   });
   afterAll(async () => {
-    await mongoose.connection.dropDatabase();
+    await dropDatabaseAndPartitions();
     await mongoose.disconnect();
   });
   return { name, uri };

@@ -2,6 +2,7 @@ import mongoose, { Schema } from 'mongoose';
 import type { ChannelPusher } from '../../conversation/delivery';
 import { ConversationPipeline, DuplicateInProgress } from '../../conversation/pipeline';
 import { BatchedInserts } from '../../db/batched-inserts';
+import { writtenOnEveryMessage } from '../../db/write-partitions';
 import { Message, type MessageDoc } from '../../conversation/models';
 import type { InboundMessage, OutboundMessage, PipelineResult } from '../../conversation/types';
 import type { Logger } from '../../logging/logger';
@@ -31,7 +32,7 @@ const deliveryClaimSchema = new Schema({
   mode: { type: String, enum: ['passive', 'push', 'none'] },
   at: { type: Date, required: true },
 });
-export const DeliveryClaim = mongoose.model('OfficialAccountDeliveryClaim', deliveryClaimSchema);
+export const DeliveryClaim = writtenOnEveryMessage(mongoose.model('OfficialAccountDeliveryClaim', deliveryClaimSchema), 'deliveries');
 
 const claims = new BatchedInserts<{ _id: string; mode?: 'passive' | 'push' | 'none'; at: Date }>(() => DeliveryClaim);
 

@@ -1,0 +1,67 @@
+import mongoose, { type Connection } from 'mongoose';
+
+/**
+ * FerretDB keeps each database in a SQLite file of its own, and SQLite lets one writer at a time into a file: the
+ * others sleep on its lock (SQLite's busy handler waits 1, 2, 5, 10 … ms). The collections written on every
+ * message therefore get a database of their own there, `<database>-<partition>`, so their group commits run side
+ * by side instead of queueing on one lock (four writers: batch p99 40 → 10 ms, webhook 554 → 669 msg/s).
+ * MongoDB locks per document: there everything stays in the one database and nothing here changes anything.
+ */
+
+/** What is needed of a mongoose model to move it between databases. */
+export interface MovableModel {
+  readonly modelName: string;
+  readonly db: Connection;
+  readonly schema: { set(option: 'autoCreate' | 'autoIndex', value: boolean): unknown };
+  useConnection(connection: Connection): unknown;
+  createCollection(): Promise<unknown>;
+  createIndexes(): Promise<unknown>;
+}
+
+const writeHeavy = new Map<MovableModel, string>();
+
+/** FerretDB's (and MongoDB's) limit on a database name. */
+const MAX_DATABASE_NAME_LENGTH = 63;
+
+/** Marks a model as written on every message: on FerretDB it lives in database `<database>-<partition>`. */
+export function writtenOnEveryMessage<M extends MovableModel>(model: M, partition: string): M {
+  // Built by initWriteHeavyCollections once their database is known, never by mongoose on connecting.
+  model.schema.set('autoCreate', false);
+  model.schema.set('autoIndex', false);
+  writeHeavy.set(model, partition);
+  return model;
+}
+
+export function partitionDatabaseName(databaseName: string, partition: string): string {
+  const name = `${databaseName}-${partition}`;
+  if (name.length > MAX_DATABASE_NAME_LENGTH) {
+    throw new Error(
+      `database name "${databaseName}" is too long: on FerretDB its busiest collections live in "${name}", over the ` +
+        `${MAX_DATABASE_NAME_LENGTH}-character limit (shorten the name in MONGODB_URI)`,
+    );
+  }
+  return name;
+}
+
+/**
+ * Once connected: puts the write-heavy models in their own databases (`separate`, for FerretDB) or in the main
+ * one, and builds their collections and indexes there.
+ */
+export async function placeWriteHeavyCollections(separate: boolean, connection: Connection = mongoose.connection): Promise<void> {
+  for (const [model, partition] of writeHeavy) {
+    const target = separate ? connection.useDb(partitionDatabaseName(connection.name, partition), { useCache: true }) : connection;
+    if (model.db !== target) model.useConnection(target);
+  }
+  for (const model of writeHeavy.keys()) {
+    await model.createCollection();
+    await model.createIndexes();
+  }
+}
+
+/** Drops the main database and every partition database beside it (scratch and test databases). */
+export async function dropDatabaseAndPartitions(connection: Connection = mongoose.connection): Promise<void> {
+  const partitions = new Set<Connection>();
+  for (const model of writeHeavy.keys()) if (model.db !== connection) partitions.add(model.db);
+  for (const partition of partitions) await partition.dropDatabase();
+  await connection.dropDatabase();
+}
