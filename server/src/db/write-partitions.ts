@@ -1,4 +1,4 @@
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { type Connection, type IndexDefinition, type IndexOptions, type mongo } from 'mongoose';
 
 /**
  * FerretDB keeps each database in a SQLite file of its own, and SQLite lets one writer at a time into a file: the
@@ -12,7 +12,11 @@ import mongoose, { type Connection } from 'mongoose';
 export interface MovableModel {
   readonly modelName: string;
   readonly db: Connection;
-  readonly schema: { set(option: 'autoCreate' | 'autoIndex', value: boolean): unknown };
+  readonly schema: {
+    set(option: 'autoCreate' | 'autoIndex', value: boolean): unknown;
+    indexes(): Array<[IndexDefinition, IndexOptions]>;
+  };
+  readonly collection: { createIndex(fields: mongo.IndexSpecification, options: mongo.CreateIndexesOptions): Promise<unknown> };
   useConnection(connection: Connection): unknown;
   createCollection(): Promise<unknown>;
   createIndexes(): Promise<unknown>;
@@ -44,17 +48,25 @@ export function partitionDatabaseName(databaseName: string, partition: string): 
 }
 
 /**
- * Once connected: puts the write-heavy models in their own databases (`separate`, for FerretDB) or in the main
- * one, and builds their collections and indexes there.
+ * Once connected: puts the write-heavy models in their own databases on FerretDB, or in the main one on MongoDB,
+ * and builds their collections there. On FerretDB only their unique indexes are built (they enforce something):
+ * FerretDB v1.24 on SQLite answers every query but `{ _id }` by scanning the table, so there any other index is
+ * never read and only slows each insert (about a third of a conversation snapshot's cost with its four indexes).
  */
-export async function placeWriteHeavyCollections(separate: boolean, connection: Connection = mongoose.connection): Promise<void> {
+export async function placeWriteHeavyCollections(ferretdb: boolean, connection: Connection = mongoose.connection): Promise<void> {
   for (const [model, partition] of writeHeavy) {
-    const target = separate ? connection.useDb(partitionDatabaseName(connection.name, partition), { useCache: true }) : connection;
+    const target = ferretdb ? connection.useDb(partitionDatabaseName(connection.name, partition), { useCache: true }) : connection;
     if (model.db !== target) model.useConnection(target);
   }
   for (const model of writeHeavy.keys()) {
     await model.createCollection();
-    await model.createIndexes();
+    if (!ferretdb) await model.createIndexes();
+    else {
+      for (const [fields, options] of model.schema.indexes()) {
+        // A schema's index fields are the driver's key specification (mongoose only widens the direction type).
+        if (options.unique) await model.collection.createIndex(fields as mongo.IndexSpecification, options as mongo.CreateIndexesOptions);
+      }
+    }
   }
 }
 

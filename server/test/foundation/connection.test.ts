@@ -1,6 +1,6 @@
 import mongoose from 'mongoose';
 import { connectDatabase, FERRETDB_MAX_POOL_SIZE, isFerretdb, withDatabaseName } from '../../src/db/connection';
-import { dropDatabaseAndPartitions, partitionDatabaseName } from '../../src/db/write-partitions';
+import { dropDatabaseAndPartitions, partitionDatabaseName, writtenOnEveryMessage } from '../../src/db/write-partitions';
 import { Message, MessageClaim } from '../../src/conversation/models';
 import { FiveMinuteBucket } from '../../src/analytics/buckets';
 import { testServerUri } from '../support/database';
@@ -39,6 +39,10 @@ describe('pool size for the database in use', () => {
 });
 
 describe('write-heavy collections', () => {
+  const uniqueThingSchema = new mongoose.Schema({ _id: String, code: String });
+  uniqueThingSchema.index({ code: 1 }, { unique: true });
+  const UniqueThing = writtenOnEveryMessage(mongoose.model('UniqueThing', uniqueThingSchema), 'test');
+
   afterEach(() => mongoose.disconnect());
 
   async function collectionsOf(databaseName: string): Promise<string[]> {
@@ -54,6 +58,8 @@ describe('write-heavy collections', () => {
     await Message.collection.insertOne({ _id: 'm1' } as never);
     await MessageClaim.collection.insertOne({ _id: 'c1' } as never);
     await FiveMinuteBucket.collection.insertOne({ _id: 'b1' } as never);
+    await UniqueThing.create({ _id: 'u1', code: 'A' });
+    await expect(UniqueThing.create({ _id: 'u2', code: 'A' })).rejects.toMatchObject({ code: 11000 });
     const Cold = mongoose.models.ColdThing ?? mongoose.model('ColdThing', new mongoose.Schema({ _id: String }));
     await Cold.create({ _id: 'x' });
 
@@ -63,10 +69,13 @@ describe('write-heavy collections', () => {
       expect(await collectionsOf(`${name}-messages`)).toEqual(['messages']);
       expect(await collectionsOf(`${name}-claims`)).toEqual(['messageclaims']);
       expect(await collectionsOf(`${name}-metrics`)).toEqual(expect.arrayContaining(['metricbucket5ms']));
-      // Their indexes are built where they live.
-      const indexes = await mongoose.connection.getClient().db(`${name}-messages`).collection('messages').indexes();
-      expect(indexes.map((i) => Object.keys(i.key).join(','))).toEqual(expect.arrayContaining(['conversationId']));
-    } else {
+    }
+    // Secondary indexes only where a query can use them (MongoDB); unique ones everywhere, since they enforce.
+    const indexKeys = async (db: string, collection: string) =>
+      (await mongoose.connection.getClient().db(db).collection(collection).indexes()).map((i) => Object.keys(i.key).join(','));
+    expect(await indexKeys(ferret ? `${name}-messages` : name, 'messages')).toEqual(ferret ? ['_id'] : expect.arrayContaining(['_id', 'conversationId']));
+    expect(await indexKeys(ferret ? `${name}-test` : name, 'uniquethings')).toEqual(expect.arrayContaining(['_id', 'code']));
+    if (!ferret) {
       expect(await collectionsOf(name)).toEqual(expect.arrayContaining(['coldthings', 'messageclaims', 'messages', 'metricbucket5ms']));
     }
     expect(await Message.findById('m1').lean()).toEqual({ _id: 'm1' });
