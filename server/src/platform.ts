@@ -180,6 +180,7 @@ export async function createPlatform(
     stop: async () => {
       for (const stop of stops.reverse()) await stop();
       await events.settled();
+      await insight.buckets.flush(); // what the last events counted
     },
   };
 }

@@ -87,21 +87,29 @@ async function bulkUpsert(model: typeof FiveMinuteBucket, operations: UpsertOper
 }
 
 export class BucketStore {
-  private readonly queue = new GroupCommit<{ increments: readonly Increment[]; resolve: () => void; reject: (err: unknown) => void }>(
-    async (batch) => {
+  private readonly queue: GroupCommit<{ increments: readonly Increment[]; resolve: () => void; reject: (err: unknown) => void }>;
+
+  /** `lingerMs`: how long increments wait for others before a write (see GroupCommit); 0 writes at once. */
+  constructor(options: { lingerMs?: number } = {}) {
+    this.queue = new GroupCommit(async (batch) => {
       try {
         await this.write(batch.flatMap((b) => b.increments));
         for (const b of batch) b.resolve();
       } catch (err) {
         for (const b of batch) b.reject(err);
       }
-    },
-  );
+    }, Number.POSITIVE_INFINITY, options.lingerMs ?? 0);
+  }
+
+  /** Writes what is waiting (shutdown). */
+  flush(): Promise<void> {
+    return this.queue.flush();
+  }
 
   /**
    * Adds the increments to both resolutions; resolves once they are stored. Group commit: while one write is in
-   * flight, further increments wait and go out together in the next one, so under load a burst of messages costs
-   * two bulk writes instead of two per message (the database, not this process, holds every count).
+   * flight (or lingers), further increments wait and go out together in the next one, so under load a burst of
+   * messages costs two bulk writes instead of two per message (the database, not this process, holds every count).
    */
   add(increments: readonly Increment[]): Promise<void> {
     if (!increments.length) return Promise.resolve();

@@ -31,4 +31,24 @@ describe('metric buckets', () => {
     await store.add([{ metric: 'messages', key: 'all', at, by: 2 }]);
     expect((await FiveMinuteBucket.findById('messages:all:2026-03-02T10:00:00.000Z').lean())?.count).toBe(2);
   });
+
+  it('with a linger, writes increments that trickle in over that time together, and flush writes what waits', async () => {
+    const store = new BucketStore({ lingerMs: 300 });
+    const at = new Date('2026-03-02T11:00:00Z');
+    const writes = jest.spyOn(FiveMinuteBucket, 'bulkWrite');
+    const added: Array<Promise<void>> = [];
+    for (let i = 0; i < 5; i++) {
+      added.push(store.add([{ metric: 'messages', key: 'all', at }]));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await Promise.all(added);
+    expect(writes).toHaveBeenCalledTimes(1);
+    expect((await FiveMinuteBucket.findById('messages:all:2026-03-02T11:00:00.000Z').lean())?.count).toBe(5);
+
+    void store.add([{ metric: 'messages', key: 'all', at }]);
+    await store.flush();
+    expect(writes).toHaveBeenCalledTimes(2);
+    expect((await FiveMinuteBucket.findById('messages:all:2026-03-02T11:00:00.000Z').lean())?.count).toBe(6);
+    writes.mockRestore();
+  });
 });
