@@ -1,7 +1,6 @@
 import type { WechatConfig } from '../config/wechat-config';
 import { BatchedInserts } from '../db/batched-inserts';
 import type { EventBus } from '../events/bus';
-import { withoutUndefined } from '../util/without-undefined';
 import { decide, type DialogueState, type SubIntentFacts } from './decide';
 import { conversationIdFor, Message, MessageClaim, type MessageDoc } from './models';
 import { ConversationStates, newConversation, type ConversationDoc } from './states';
@@ -111,11 +110,11 @@ export class ConversationPipeline {
       ? { before: decided.before, decision: decided.record.decision, replies: decided.record.replies }
       : await this.decideAndWrite(inbound, conversationId, messageId, text, understanding, now);
 
-    const written = await messages.insert(withoutUndefined({
+    const written = await messages.insert({
       _id: messageId, conversationId, channel: inbound.channel, userId: inbound.userId, direction: 'in' as const, author: 'user' as const,
       kind: inbound.kind, text: text ?? inbound.text, inbound, status: 'done' as const, claimedAt, understanding,
       decision: outcome.decision, replies: outcome.replies, createdAt: new Date(), updatedAt: new Date(),
-    }) as MessageRow);
+    } as MessageRow);
     // Stored already: a process that took this message over after ours stalled got there first.
     if (written === 'duplicate') return this.resultOf((await Message.findById(messageId).lean<MessageDoc>())!);
     const before = outcome.before ?? this.fresh(inbound, now);

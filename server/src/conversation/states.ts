@@ -124,9 +124,7 @@ export class ConversationStates {
   /** Writes `next` (its `seq` one above the state it was made from). False when another writer got there first. */
   async append(next: ConversationDoc, record?: DecisionRecord): Promise<boolean> {
     const { _id: conversationId, ...state } = next;
-    const row: SnapshotRow = withoutUndefined({
-      ...state, ...record, _id: snapshotId(conversationId, next.seq), conversationId, writtenAt: new Date(),
-    });
+    const row: SnapshotRow = { ...state, ...record, _id: snapshotId(conversationId, next.seq), conversationId, writtenAt: new Date() };
     if ((await snapshots.insert(row)) === 'duplicate') return false;
     const mine = this.known.get(conversationId);
     if (!mine || mine.seq < next.seq) this.remember(next);

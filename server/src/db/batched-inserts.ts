@@ -6,7 +6,7 @@ export type InsertOutcome = 'inserted' | 'duplicate';
 
 /** What is needed of a mongoose model: its driver collection. */
 export interface InsertTarget {
-  collection: { insertMany(docs: never[], options: { ordered: boolean }): Promise<unknown> };
+  collection: { insertMany(docs: never[], options: { ordered: boolean; ignoreUndefined: boolean }): Promise<unknown> };
 }
 
 interface Pending<T> {
@@ -52,8 +52,9 @@ export class BatchedInserts<T extends { _id: string }> {
   private async write(batch: Array<Pending<T>>): Promise<void> {
     try {
       // The driver's collection, not Model.insertMany: documents are built complete by their owners, and
-      // mongoose's per-document casting would cost more than the write itself at this rate.
-      await this.model().collection.insertMany(batch.map((p) => p.doc) as never[], { ordered: false });
+      // mongoose's per-document casting would cost more than the write itself at this rate. An `undefined` field
+      // is left out, as mongoose would (the driver would store null), without copying the document first.
+      await this.model().collection.insertMany(batch.map((p) => p.doc) as never[], { ordered: false, ignoreUndefined: true });
       for (const p of batch) p.resolve('inserted');
     } catch (err) {
       const failed = writeErrorsOf(err);
