@@ -4,7 +4,7 @@ import { NoDatabaseError } from './db/launcher';
 import { DatabaseUnreachableError } from './db/connection';
 import path from 'node:path';
 import { openDatabase, REPO_ROOT } from './db/open';
-import { createLanguageModels } from './nlu/language-models';
+import { inServingThread, inWorkerThread } from './understanding';
 import { createApp } from './app';
 import { createPlatform } from './platform';
 import { closeGracefully, listen } from './http/server-lifecycle';
@@ -19,7 +19,10 @@ async function main(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
   const db = await openDatabase(config, logger);
   const modelDir = path.resolve(REPO_ROOT, config.DATA_DIR, 'models');
-  const platform = await createPlatform(config, logger, db.database.kind, (knowledge, log) => createLanguageModels(knowledge, log, { modelDir })).catch(async (err: unknown) => {
+  const understanding = config.UNDERSTANDING_THREAD === 'worker'
+    ? inWorkerThread({ mongodbUri: db.uri, modelDir, knowledgeRefreshMs: config.KNOWLEDGE_REFRESH_MS, logLevel: config.LOG_LEVEL })
+    : inServingThread({ modelDir });
+  const platform = await createPlatform(config, logger, db.database.kind, understanding).catch(async (err: unknown) => {
     await db.close();
     throw err;
   });

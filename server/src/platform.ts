@@ -19,7 +19,7 @@ import { ConversationStates } from './conversation/states';
 import { ConversationService } from './conversation/service';
 import { startConversationHousekeeping } from './conversation/housekeeping';
 import { UserDelivery, type ChannelPusher } from './conversation/delivery';
-import { BlendedUnderstander, type LanguageModels } from './conversation/understand';
+import type { UnderstandingFactory } from './understanding';
 import { officialAccountSettings } from './channels/official-account/settings';
 import { officialAccountPusher } from './channels/official-account/pusher';
 import { ReplyDelivery } from './channels/official-account/reply-delivery';
@@ -47,8 +47,6 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-/** What the platform needs to build the language models (nlu/) over the loaded knowledge. */
-export type LanguageModelsFactory = (knowledge: KnowledgeBase, logger: Logger) => Promise<LanguageModels & { stop?(): void }>;
 
 /** How often superseded conversation snapshots and old message claims are deleted. */
 const CONVERSATION_HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
@@ -63,7 +61,7 @@ export async function createPlatform(
   config: AppConfig,
   logger: Logger,
   databaseKind: string,
-  createLanguageModels: LanguageModelsFactory,
+  createUnderstanding: UnderstandingFactory,
 ): Promise<Platform> {
   const events = new EventBus((event, err) => logger.error({ err, event }, 'event listener failed'));
   const wechatConfig = loadWechatConfig();
@@ -80,11 +78,11 @@ export async function createPlatform(
   stops.push(() => knowledge.stopAutoRefresh());
   logger.info({ subIntents: knowledge.size, revision: knowledge.revision }, 'knowledge loaded');
 
-  const models = await createLanguageModels(knowledge, logger);
-  stops.push(() => models.stop?.());
+  const understanding = await createUnderstanding(knowledge, logger);
+  stops.push(() => understanding.stop());
   const states = new ConversationStates();
   const pipeline = new ConversationPipeline({
-    understander: new BlendedUnderstander(models, knowledge), knowledge, config: wechatConfig, events,
+    understander: understanding.understander, knowledge, config: wechatConfig, events,
     staleClaimMs: config.CONVERSATION_STALE_CLAIM_MS, liveAnswers: insuranceLiveAnswers, states,
   });
   const conversations = new ConversationService(events, states);
@@ -151,7 +149,7 @@ export async function createPlatform(
     events, knowledge, logger,
     settings: loadInsightSettings(process.env, { wecomSignIn: Boolean(wecom) }),
     answerConfidence: wechatConfig.handoffRules.answer.minConfidence,
-    readEmotion: (text) => models.readEmotion(text),
+    readEmotion: (text) => understanding.readEmotion(text),
     wecom: wecom
       ? {
           client: new WeComClient({ http: new WeChatHttpClient({ baseUrl: wecom.apiBase }), corpId: wecom.corpId, agentId: wecom.agentId, corpSecret: wecom.secret }),

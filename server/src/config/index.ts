@@ -32,6 +32,8 @@ export const configSchema = z.object({
   RECOVERY_INTERVAL_MS: z.coerce.number().int().positive().default(5_000),
   /** How often each instance checks whether the knowledge changed (edits made through any instance). */
   KNOWLEDGE_REFRESH_MS: z.coerce.number().int().positive().default(5_000),
+  /** Where messages are understood: a worker thread (a second core takes that work) or the serving thread. */
+  UNDERSTANDING_THREAD: z.enum(['worker', 'main']).default('worker'),
 
   /** The mini-program's h5 build, served at /h5/ (relative to the repository root). */
   MINIPROGRAM_H5_DIR: z.string().min(1).default('miniprogram/dist-h5'),

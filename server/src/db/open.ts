@@ -12,6 +12,8 @@ const EMBEDDED_DATABASE_NAME = 'insurance_cs';
 
 export interface OpenDatabase {
   database: RunningDatabase;
+  /** The URI connected to (with its database name), for anything that opens its own connection. */
+  uri: string;
   close(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function openDatabase(
   logger.info({ database: database.kind }, `database: ${database.description}`);
   return {
     database,
+    uri,
     close: async () => {
       if (options.scratchDatabaseName) await dropDatabaseAndPartitions().catch(() => {});
       await disconnectDatabase();

@@ -38,6 +38,14 @@ export interface SearchOptions {
  * every instance without a restart). Answer selection never waits on the database: one lookup per question would
  * be a round trip on MongoDB and, on FerretDB, a scan of the whole solutions table (it does not use the `_id` index).
  */
+export interface KnowledgeBaseOptions {
+  /**
+   * `generic`: hold only each sub-intent's unconditional answer, which is all retrieval reads: for an instance that
+   * only understands (the understanding worker), a small part of the memory of 780,000 answers.
+   */
+  answers?: 'all' | 'generic';
+}
+
 export class KnowledgeBase {
   private index: RetrievalIndex = buildRetrievalIndex([]);
   private subIntents = new Map<string, SubIntentSummary>();
@@ -49,6 +57,12 @@ export class KnowledgeBase {
   private readonly reloadListeners: Array<(subIntents: SubIntentSummary[]) => void> = [];
   /** What the last reload read: every published solution, or only those the revisions in between changed. */
   lastReload: { revision: number; solutionsRead: number; incremental: boolean } | undefined;
+
+  constructor(private readonly options: KnowledgeBaseOptions = {}) {}
+
+  /** Whether this instance holds a solution (see KnowledgeBaseOptions.answers). */
+  private holds = (solution: { _id: string; subIntentId: string }): boolean =>
+    this.options.answers !== 'generic' || solution._id === solutionKey(solution.subIntentId, {});
 
   get revision(): number {
     return this.loadedRevision;
@@ -86,7 +100,7 @@ export class KnowledgeBase {
     let changed = this.loadedRevision >= 0 ? await solutionsChangedBetween(this.loadedRevision, revision) : undefined;
     // A sub-intent published again whose answers did not change has answers this instance never loaded: read all.
     if (changed && [...subIntents.values()].some((sub) => !this.subIntents.has(sub.id) && !changed!.includes(sub.variants.fallbackKey))) changed = undefined;
-    const solutions = changed ? await this.patchedSolutions(changed, subIntents) : await loadPublishedSolutions(subIntents);
+    const solutions = changed ? await this.patchedSolutions(changed, subIntents) : await loadPublishedSolutions(subIntents, this.holds);
     // The generic answer's words help retrieval (a user often asks in the answer's terms, not the question's).
     this.index = buildRetrievalIndex(
       [...subIntents.values()].map((s) => ({
@@ -110,7 +124,7 @@ export class KnowledgeBase {
     const solutions = new Map(this.solutions);
     for (const id of changed) {
       const doc = await Solution.findById(id, { ...SOLUTION_PROJECTION, status: 1 }).lean<SolutionDoc & { status: string }>();
-      if (doc && doc.status === 'published' && subIntents.has(doc.subIntentId)) solutions.set(id, compactSolution(doc));
+      if (doc && doc.status === 'published' && subIntents.has(doc.subIntentId) && this.holds(doc)) solutions.set(id, compactSolution(doc));
       else solutions.delete(id);
     }
     for (const [id, solution] of solutions) if (!subIntents.has(solution.subIntentId)) solutions.delete(id);
@@ -179,10 +193,12 @@ const MAX_SOLUTIONS_PATCHED = 200;
 const MAX_REVISIONS_PATCHED = 50;
 
 /** Every published solution of a published sub-intent: one cursor pass, not a lookup per sub-intent. */
-async function loadPublishedSolutions(subIntents: ReadonlyMap<string, SubIntentSummary>): Promise<Map<string, PublishedSolution>> {
+async function loadPublishedSolutions(
+  subIntents: ReadonlyMap<string, SubIntentSummary>, holds: (solution: SolutionDoc) => boolean,
+): Promise<Map<string, PublishedSolution>> {
   const solutions = new Map<string, PublishedSolution>();
   for await (const doc of Solution.find({ status: 'published' }, SOLUTION_PROJECTION).lean<SolutionDoc[]>().cursor()) {
-    if (subIntents.has(doc.subIntentId)) solutions.set(doc._id, compactSolution(doc));
+    if (subIntents.has(doc.subIntentId) && holds(doc)) solutions.set(doc._id, compactSolution(doc));
   }
   return solutions;
 }

@@ -38,14 +38,20 @@ export async function createLanguageModels(
   );
   knowledge.onReload(() => { void intents.ensure(examples()); });
 
-  const emotion = await buildShippedEmotionModel();
+  const readEmotion = await shippedEmotionReader();
   return {
     intents,
     classifyIntents: (text, k) => intents.classify(text, k),
     extractEntities: (text, now): EntityMention[] => extractEntities(text, { now }).map(({ type, value, text: written }) => ({ type, value, text: written })),
-    readEmotion: (text) => {
-      const { label, intensity, polarity } = emotion.classify(text);
-      return { label, intensity, polarity };
-    },
+    readEmotion,
+  };
+}
+
+/** The shipped emotion model (built from knowledge/emotion) as the pipeline reads it. */
+export async function shippedEmotionReader(): Promise<LanguageModels['readEmotion']> {
+  const emotion = await buildShippedEmotionModel();
+  return (text) => {
+    const { label, intensity, polarity } = emotion.classify(text);
+    return { label, intensity, polarity };
   };
 }

@@ -1,0 +1,36 @@
+import { BlendedUnderstander } from '../conversation/understand';
+import type { Understander } from '../conversation/pipeline';
+import type { EmotionReading } from '../conversation/types';
+import type { KnowledgeBase } from '../knowledge/service';
+import type { Logger } from '../logging/logger';
+import { createLanguageModels, shippedEmotionReader } from '../nlu/language-models';
+import { WorkerUnderstander } from './worker-understander';
+
+/** How a server instance understands messages, built over its loaded knowledge. */
+export interface Understanding {
+  understander: Understander;
+  /** The emotion of any text (quality inspection reads transcripts with it). */
+  readEmotion(text: string): EmotionReading;
+  stop(): void | Promise<void>;
+}
+
+export type UnderstandingFactory = (knowledge: KnowledgeBase, logger: Logger) => Promise<Understanding>;
+
+/** Understanding in the serving thread, over the instance's own knowledge base. */
+export function inServingThread(options: { modelDir: string }): UnderstandingFactory {
+  return async (knowledge, logger) => {
+    const models = await createLanguageModels(knowledge, logger, options);
+    return { understander: new BlendedUnderstander(models, knowledge), readEmotion: models.readEmotion, stop: () => {} };
+  };
+}
+
+/**
+ * Understanding in a worker thread with its own knowledge base and models, loaded from the same database; the
+ * serving thread keeps only the emotion model (for quality inspection).
+ */
+export function inWorkerThread(options: { mongodbUri: string; modelDir: string; knowledgeRefreshMs: number; logLevel: string }): UnderstandingFactory {
+  return async (_knowledge, logger) => {
+    const [worker, readEmotion] = await Promise.all([WorkerUnderstander.start(options, logger), shippedEmotionReader()]);
+    return { understander: worker, readEmotion, stop: () => worker.stop() };
+  };
+}
