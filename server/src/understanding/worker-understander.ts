@@ -5,6 +5,9 @@ import type { Understanding } from '../conversation/types';
 import type { Logger } from '../logging/logger';
 import type { UnderstandingReply, UnderstandingRequest, UnderstandingWorkerData } from './protocol';
 
+/** Wait between attempts at starting a worker again. */
+const RESPAWN_DELAY_MS = 5_000;
+
 interface Pending {
   resolve: (understanding: Understanding) => void;
   reject: (err: Error) => void;
@@ -14,13 +17,16 @@ interface Pending {
  * Understanding (intents, retrieval, entities, emotion) in a worker thread: about a third of the serving thread's
  * work per message, which a second core can take while the serving thread does HTTP, crypto and the database. The
  * worker holds its own knowledge and models, derived from the database as the serving thread's are. A worker that
- * dies fails the requests it held and is started again; requests sent meanwhile wait for the new one.
+ * dies fails the requests it held and is started again; requests sent while it starts wait for it, and requests
+ * while none can start fail at once (the pipeline's caller then gets an error, never a hang).
  */
 export class WorkerUnderstander implements Understander {
   private worker!: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private stopping = false;
+  /** Whether `worker` is running or starting (false between a death and the next start). */
+  private live = false;
 
   private constructor(private readonly data: UnderstandingWorkerData, private readonly logger: Logger) {}
 
@@ -32,6 +38,8 @@ export class WorkerUnderstander implements Understander {
   }
 
   understand(text: string, now: Date): Promise<Understanding> {
+    if (this.stopping) return Promise.reject(new Error('understanding worker stopped'));
+    if (!this.live) return Promise.reject(new Error('understanding worker is restarting'));
     const id = this.nextId++;
     return new Promise<Understanding>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -47,6 +55,7 @@ export class WorkerUnderstander implements Understander {
   private spawn(): Promise<void> {
     const worker = new Worker(path.join(__dirname, 'worker.cjs'), { workerData: this.data });
     this.worker = worker;
+    this.live = true; // requests sent while it starts wait in its queue
     return new Promise<void>((ready, failed) => {
       let started = false;
       worker.on('message', (reply: UnderstandingReply) => {
@@ -65,13 +74,23 @@ export class WorkerUnderstander implements Understander {
         else this.logger.error({ err }, 'understanding worker failed');
       });
       worker.on('exit', (code) => {
-        if (!started) return failed(new Error(`understanding worker exited with code ${code} while starting`));
+        this.live = false;
         for (const waiting of this.pending.values()) waiting.reject(new Error(`understanding worker exited with code ${code}`));
         this.pending.clear();
+        if (!started) return failed(new Error(`understanding worker exited with code ${code} while starting`));
         if (this.stopping) return;
         this.logger.warn({ code }, 'understanding worker exited: starting another');
-        this.spawn().catch((err: unknown) => this.logger.error({ err }, 'understanding worker did not start again'));
+        this.respawn();
       });
+    });
+  }
+
+  /** Starts a worker again after one died, retrying while the new one cannot start (the database is down …). */
+  private respawn(): void {
+    this.spawn().catch((err: unknown) => {
+      if (this.stopping) return;
+      this.logger.error({ err }, `understanding worker did not start: trying again in ${RESPAWN_DELAY_MS} ms`);
+      setTimeout(() => { if (!this.stopping) this.respawn(); }, RESPAWN_DELAY_MS).unref();
     });
   }
 }

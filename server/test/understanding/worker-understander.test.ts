@@ -54,6 +54,18 @@ describe('understanding in a worker thread', () => {
     expect(await understander.understand(QUESTIONS[0], now)).toEqual(before);
   });
 
+  it('never leaves a request hanging while no worker can start', async () => {
+    const data = { mongodbUri: uri, modelDir, knowledgeRefreshMs: 60_000, logLevel: 'silent' };
+    const understander = await WorkerUnderstander.start(data, logger);
+    started.push({ understander, readEmotion: () => ({ label: 'none', intensity: 0, polarity: 'neutral' }), stop: () => understander.stop() });
+    data.mongodbUri = 'mongodb://127.0.0.1:1/none'; // the next worker will not reach its database
+    const now = new Date('2026-03-02T08:00:00Z');
+    await (understander as unknown as { worker: Worker }).worker.terminate();
+    // Sent to the worker that is starting: refused when it gives up, not left waiting.
+    await expect(understander.understand(QUESTIONS[0], now)).rejects.toThrow(/understanding worker exited/);
+    await expect(understander.understand(QUESTIONS[0], now)).rejects.toThrow(/restarting/);
+  });
+
   it('fails to start with a clear error when the database cannot be reached', async () => {
     await expect(
       WorkerUnderstander.start({ mongodbUri: 'mongodb://127.0.0.1:1/none', modelDir, knowledgeRefreshMs: 60_000, logLevel: 'silent' }, logger),
