@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const db = await openDatabase(config, logger);
   const modelDir = path.resolve(REPO_ROOT, config.DATA_DIR, 'models');
   const understanding = config.UNDERSTANDING_THREAD === 'worker'
-    ? inWorkerThread({ mongodbUri: db.uri, modelDir, knowledgeRefreshMs: config.KNOWLEDGE_REFRESH_MS, logLevel: config.LOG_LEVEL })
+    ? inWorkerThread({ modelDir, logLevel: config.LOG_LEVEL })
     : inServingThread({ modelDir });
   const platform = await createPlatform(config, logger, db.database.kind, understanding).catch(async (err: unknown) => {
     await db.close();

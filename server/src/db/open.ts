@@ -12,8 +12,6 @@ const EMBEDDED_DATABASE_NAME = 'insurance_cs';
 
 export interface OpenDatabase {
   database: RunningDatabase;
-  /** The URI connected to (with its database name), for anything that opens its own connection. */
-  uri: string;
   close(): Promise<void>;
 }
 
@@ -39,7 +37,6 @@ export async function openDatabase(
   logger.info({ database: database.kind }, `database: ${database.description}`);
   return {
     database,
-    uri,
     close: async () => {
       if (options.scratchDatabaseName) await dropDatabaseAndPartitions().catch(() => {});
       await disconnectDatabase();

@@ -38,12 +38,15 @@ export interface SearchOptions {
  * every instance without a restart). Answer selection never waits on the database: one lookup per question would
  * be a round trip on MongoDB and, on FerretDB, a scan of the whole solutions table (it does not use the `_id` index).
  */
-export interface KnowledgeBaseOptions {
-  /**
-   * `generic`: hold only each sub-intent's unconditional answer, which is all retrieval reads: for an instance that
-   * only understands (the understanding worker), a small part of the memory of 780,000 answers.
-   */
-  answers?: 'all' | 'generic';
+/**
+ * What retrieval is built from — the published sub-intents and each one's generic answer — for a thread that only
+ * understands (see understanding/): a few megabytes where the answers are hundreds.
+ */
+export interface KnowledgeSnapshot {
+  revision: number;
+  subIntents: SubIntentSummary[];
+  /** Sub-intent id → its generic answer's text. */
+  genericAnswers: Array<[string, string]>;
 }
 
 export class KnowledgeBase {
@@ -57,12 +60,6 @@ export class KnowledgeBase {
   private readonly reloadListeners: Array<(subIntents: SubIntentSummary[]) => void> = [];
   /** What the last reload read: every published solution, or only those the revisions in between changed. */
   lastReload: { revision: number; solutionsRead: number; incremental: boolean } | undefined;
-
-  constructor(private readonly options: KnowledgeBaseOptions = {}) {}
-
-  /** Whether this instance holds a solution (see KnowledgeBaseOptions.answers). */
-  private holds = (solution: { _id: string; subIntentId: string }): boolean =>
-    this.options.answers !== 'generic' || solution._id === solutionKey(solution.subIntentId, {});
 
   get revision(): number {
     return this.loadedRevision;
@@ -100,20 +97,47 @@ export class KnowledgeBase {
     let changed = this.loadedRevision >= 0 ? await solutionsChangedBetween(this.loadedRevision, revision) : undefined;
     // A sub-intent published again whose answers did not change has answers this instance never loaded: read all.
     if (changed && [...subIntents.values()].some((sub) => !this.subIntents.has(sub.id) && !changed!.includes(sub.variants.fallbackKey))) changed = undefined;
-    const solutions = changed ? await this.patchedSolutions(changed, subIntents) : await loadPublishedSolutions(subIntents, this.holds);
+    const solutions = changed ? await this.patchedSolutions(changed, subIntents) : await loadPublishedSolutions(subIntents);
+    this.install(revision, subIntents, solutions);
+    this.lastReload = { revision, solutionsRead: changed ? changed.length : solutions.size, incremental: Boolean(changed) };
+    return true;
+  }
+
+  /** The published sub-intents and their generic answers, as of the loaded revision. */
+  snapshot(): KnowledgeSnapshot {
+    const genericAnswers: Array<[string, string]> = [];
+    for (const sub of this.subIntents.values()) {
+      const text = this.genericAnswer(sub);
+      if (text !== undefined) genericAnswers.push([sub.id, text]);
+    }
+    return { revision: this.loadedRevision, subIntents: [...this.subIntents.values()], genericAnswers };
+  }
+
+  /** Serves a snapshot taken from another KnowledgeBase, reading no database (its only answers are the generic ones). */
+  load(snapshot: KnowledgeSnapshot): void {
+    const subIntents = new Map(snapshot.subIntents.map((sub) => [sub.id, sub]));
+    const solutions = new Map<string, PublishedSolution>();
+    for (const [subIntentId, text] of snapshot.genericAnswers) {
+      const id = solutionKey(subIntentId, {});
+      solutions.set(id, { id, subIntentId, name: subIntents.get(subIntentId)?.name ?? subIntentId, text, conditions: NO_CONDITIONS });
+    }
+    this.install(snapshot.revision, subIntents, solutions);
+  }
+
+  private genericAnswer(sub: SubIntentSummary, solutions: ReadonlyMap<string, PublishedSolution> = this.solutions): string | undefined {
+    return sub.variants.hasGeneric ? solutions.get(solutionKey(sub.id, {}))?.text : undefined;
+  }
+
+  private install(revision: number, subIntents: Map<string, SubIntentSummary>, solutions: Map<string, PublishedSolution>): void {
     // The generic answer's words help retrieval (a user often asks in the answer's terms, not the question's).
     this.index = buildRetrievalIndex(
-      [...subIntents.values()].map((s) => ({
-        id: s.id, questions: [s.name, ...s.questions], answer: s.variants.hasGeneric ? solutions.get(solutionKey(s.id, {}))?.text : undefined,
-      })),
+      [...subIntents.values()].map((s) => ({ id: s.id, questions: [s.name, ...s.questions], answer: this.genericAnswer(s, solutions) })),
     );
     this.subIntents = subIntents;
     this.solutions = solutions;
     this.loadedRevision = revision;
-    this.lastReload = { revision, solutionsRead: changed ? changed.length : solutions.size, incremental: Boolean(changed) };
     const list = [...subIntents.values()];
     for (const listener of this.reloadListeners) listener(list);
-    return true;
   }
 
   /**
@@ -124,7 +148,7 @@ export class KnowledgeBase {
     const solutions = new Map(this.solutions);
     for (const id of changed) {
       const doc = await Solution.findById(id, { ...SOLUTION_PROJECTION, status: 1 }).lean<SolutionDoc & { status: string }>();
-      if (doc && doc.status === 'published' && subIntents.has(doc.subIntentId) && this.holds(doc)) solutions.set(id, compactSolution(doc));
+      if (doc && doc.status === 'published' && subIntents.has(doc.subIntentId)) solutions.set(id, compactSolution(doc));
       else solutions.delete(id);
     }
     for (const [id, solution] of solutions) if (!subIntents.has(solution.subIntentId)) solutions.delete(id);
@@ -193,12 +217,10 @@ const MAX_SOLUTIONS_PATCHED = 200;
 const MAX_REVISIONS_PATCHED = 50;
 
 /** Every published solution of a published sub-intent: one cursor pass, not a lookup per sub-intent. */
-async function loadPublishedSolutions(
-  subIntents: ReadonlyMap<string, SubIntentSummary>, holds: (solution: SolutionDoc) => boolean,
-): Promise<Map<string, PublishedSolution>> {
+async function loadPublishedSolutions(subIntents: ReadonlyMap<string, SubIntentSummary>): Promise<Map<string, PublishedSolution>> {
   const solutions = new Map<string, PublishedSolution>();
   for await (const doc of Solution.find({ status: 'published' }, SOLUTION_PROJECTION).lean<SolutionDoc[]>().cursor()) {
-    if (subIntents.has(doc.subIntentId) && holds(doc)) solutions.set(doc._id, compactSolution(doc));
+    if (subIntents.has(doc.subIntentId)) solutions.set(doc._id, compactSolution(doc));
   }
   return solutions;
 }

@@ -4,7 +4,7 @@ import type { EmotionReading } from '../conversation/types';
 import type { KnowledgeBase } from '../knowledge/service';
 import type { Logger } from '../logging/logger';
 import { createLanguageModels, shippedEmotionReader } from '../nlu/language-models';
-import { WorkerUnderstander } from './worker-understander';
+import { WorkerUnderstander, type UnderstandingWorkerSettings } from './worker-understander';
 
 /** How a server instance understands messages, built over its loaded knowledge. */
 export interface Understanding {
@@ -25,12 +25,12 @@ export function inServingThread(options: { modelDir: string }): UnderstandingFac
 }
 
 /**
- * Understanding in a worker thread with its own knowledge base and models, loaded from the same database; the
+ * Understanding in a worker thread, over the serving thread's knowledge (sent at start and after every reload); the
  * serving thread keeps only the emotion model (for quality inspection).
  */
-export function inWorkerThread(options: { mongodbUri: string; modelDir: string; knowledgeRefreshMs: number; logLevel: string }): UnderstandingFactory {
-  return async (_knowledge, logger) => {
-    const [worker, readEmotion] = await Promise.all([WorkerUnderstander.start(options, logger), shippedEmotionReader()]);
+export function inWorkerThread(settings: UnderstandingWorkerSettings): UnderstandingFactory {
+  return async (knowledge, logger) => {
+    const [worker, readEmotion] = await Promise.all([WorkerUnderstander.start(knowledge, settings, logger), shippedEmotionReader()]);
     return { understander: worker, readEmotion, stop: () => worker.stop() };
   };
 }

@@ -1,19 +1,17 @@
 import type { Understanding } from '../conversation/types';
+import type { KnowledgeSnapshot } from '../knowledge/service';
 
 /** What the understanding worker is started with. */
 export interface UnderstandingWorkerData {
-  mongodbUri: string;
+  knowledge: KnowledgeSnapshot;
   modelDir: string;
-  knowledgeRefreshMs: number;
   logLevel: string;
 }
 
-export interface UnderstandingRequest {
-  id: number;
-  text: string;
-  /** Epoch milliseconds (dates in entities are read relative to it). */
-  now: number;
-}
+/** Serving thread → worker: a message to understand, or the knowledge after a reload. */
+export type UnderstandingRequest =
+  | { type: 'understand'; id: number; text: string; /** Epoch milliseconds (dates in entities are read relative to it). */ now: number }
+  | { type: 'knowledge'; snapshot: KnowledgeSnapshot };
 
 export type UnderstandingReply =
   | { ready: true }

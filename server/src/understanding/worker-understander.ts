@@ -2,8 +2,9 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Understander } from '../conversation/pipeline';
 import type { Understanding } from '../conversation/types';
+import type { KnowledgeBase } from '../knowledge/service';
 import type { Logger } from '../logging/logger';
-import type { UnderstandingReply, UnderstandingRequest, UnderstandingWorkerData } from './protocol';
+import type { UnderstandingReply, UnderstandingRequest } from './protocol';
 
 /** Wait between attempts at starting a worker again. */
 const RESPAWN_DELAY_MS = 5_000;
@@ -13,10 +14,17 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
+/** What the worker needs besides the knowledge. */
+export interface UnderstandingWorkerSettings {
+  modelDir: string;
+  logLevel: string;
+}
+
 /**
  * Understanding (intents, retrieval, entities, emotion) in a worker thread: about a third of the serving thread's
  * work per message, which a second core can take while the serving thread does HTTP, crypto and the database. The
- * worker holds its own knowledge and models, derived from the database as the serving thread's are. A worker that
+ * worker gets the serving thread's knowledge (sub-intents and generic answers) at start and after every reload, and
+ * trains or loads its models from it. A worker that
  * dies fails the requests it held and is started again; requests sent while it starts wait for it, and requests
  * while none can start fail at once (the pipeline's caller then gets an error, never a hang).
  */
@@ -28,11 +36,18 @@ export class WorkerUnderstander implements Understander {
   /** Whether `worker` is running or starting (false between a death and the next start). */
   private live = false;
 
-  private constructor(private readonly data: UnderstandingWorkerData, private readonly logger: Logger) {}
+  private constructor(
+    private readonly knowledge: KnowledgeBase,
+    private readonly settings: UnderstandingWorkerSettings,
+    private readonly logger: Logger,
+  ) {}
 
-  /** Starts the worker; resolves once its knowledge and models are loaded. */
-  static async start(data: UnderstandingWorkerData, logger: Logger): Promise<WorkerUnderstander> {
-    const understander = new WorkerUnderstander(data, logger);
+  /** Starts the worker over `knowledge` (and its later reloads); resolves once its models are loaded. */
+  static async start(knowledge: KnowledgeBase, settings: UnderstandingWorkerSettings, logger: Logger): Promise<WorkerUnderstander> {
+    const understander = new WorkerUnderstander(knowledge, settings, logger);
+    knowledge.onReload(() => {
+      if (understander.live) understander.worker.postMessage({ type: 'knowledge', snapshot: knowledge.snapshot() } satisfies UnderstandingRequest);
+    });
     await understander.spawn();
     return understander;
   }
@@ -43,7 +58,7 @@ export class WorkerUnderstander implements Understander {
     const id = this.nextId++;
     return new Promise<Understanding>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, text, now: now.getTime() } satisfies UnderstandingRequest);
+      this.worker.postMessage({ type: 'understand', id, text, now: now.getTime() } satisfies UnderstandingRequest);
     });
   }
 
@@ -53,7 +68,8 @@ export class WorkerUnderstander implements Understander {
   }
 
   private spawn(): Promise<void> {
-    const worker = new Worker(path.join(__dirname, 'worker.cjs'), { workerData: this.data });
+    const workerData = { ...this.settings, knowledge: this.knowledge.snapshot() };
+    const worker = new Worker(path.join(__dirname, 'worker.cjs'), { workerData });
     this.worker = worker;
     this.live = true; // requests sent while it starts wait in its queue
     return new Promise<void>((ready, failed) => {
@@ -85,7 +101,7 @@ export class WorkerUnderstander implements Understander {
     });
   }
 
-  /** Starts a worker again after one died, retrying while the new one cannot start (the database is down …). */
+  /** Starts a worker again after one died, retrying while the new one cannot start. */
   private respawn(): void {
     this.spawn().catch((err: unknown) => {
       if (this.stopping) return;
