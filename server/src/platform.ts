@@ -47,7 +47,6 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-
 /** How often superseded conversation snapshots and old message claims are deleted. */
 const CONVERSATION_HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
 

@@ -24,9 +24,8 @@ export interface UnderstandingWorkerSettings {
  * Understanding (intents, retrieval, entities, emotion) in a worker thread: about a third of the serving thread's
  * work per message, which a second core can take while the serving thread does HTTP, crypto and the database. The
  * worker gets the serving thread's knowledge (sub-intents and generic answers) at start and after every reload, and
- * trains or loads its models from it. A worker that
- * dies fails the requests it held and is started again; requests sent while it starts wait for it, and requests
- * while none can start fail at once (the pipeline's caller then gets an error, never a hang).
+ * trains or loads its models from it. A worker that dies fails the requests it held and is started again; requests
+ * sent while it starts wait for it, and requests while none can start fail at once (an error, never a hang).
  */
 export class WorkerUnderstander implements Understander {
   private worker!: Worker;
