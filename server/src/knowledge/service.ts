@@ -33,14 +33,8 @@ export interface SearchOptions {
 }
 
 /**
- * The published knowledge as this instance serves it: an in-memory retrieval index over sub-intents and the published
- * solutions keyed by their selection key, both rebuilt when the store's revision moves (so an edit anywhere reaches
- * every instance without a restart). Answer selection never waits on the database: one lookup per question would
- * be a round trip on MongoDB and, on FerretDB, a scan of the whole solutions table (it does not use the `_id` index).
- */
-/**
  * What retrieval is built from — the published sub-intents and each one's generic answer — for a thread that only
- * understands (see understanding/): a few megabytes where the answers are hundreds.
+ * understands (see understanding/): one answer per sub-intent, not every variant.
  */
 export interface KnowledgeSnapshot {
   revision: number;
@@ -49,6 +43,12 @@ export interface KnowledgeSnapshot {
   genericAnswers: Array<[string, string]>;
 }
 
+/**
+ * The published knowledge as this instance serves it: an in-memory retrieval index over sub-intents and the published
+ * solutions keyed by their selection key, both rebuilt when the store's revision moves (so an edit anywhere reaches
+ * every instance without a restart). Answer selection never waits on the database: one lookup per question would
+ * be a round trip on MongoDB and, on FerretDB, a scan of the whole solutions table (it does not use the `_id` index).
+ */
 export class KnowledgeBase {
   private index: RetrievalIndex = buildRetrievalIndex([]);
   private subIntents = new Map<string, SubIntentSummary>();
