@@ -339,7 +339,6 @@ export class AgentDesk {
     return true;
   }
 
-  /** An agent let go of a session: maybe idle from now, and their focus moves to another session they hold. */
   /** One of the agent's `capacity` seats for the session; false when all are held. */
   private async takeSeat(agentId: string, capacity: number, sessionId: string): Promise<boolean> {
     for (let seat = 0; seat < capacity; seat++) {
@@ -376,6 +375,7 @@ export class AgentDesk {
     return orphaned.length;
   }
 
+  /** An agent let go of a session: maybe idle from now, and their focus moves to another session they hold. */
   private async released(agentId: string, sessionId: string): Promise<void> {
     await this.freeSeat(agentId, sessionId);
     const holding = await HumanSession.find({ $or: [{ state: 'active', agentId }, { state: 'offered', offeredTo: agentId }] }).sort({ acceptedAt: -1 }).lean<HumanSessionRecord[]>();

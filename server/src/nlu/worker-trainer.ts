@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { startTypeScriptWorker } from '../util/typescript-worker';
 import { IntentClassifier, type IntentClassifierJSON } from './intent-classifier';
 import type { IntentTrainer } from './intent-model-holder';
 
@@ -11,7 +11,7 @@ import type { IntentTrainer } from './intent-model-holder';
 export const trainInWorker: IntentTrainer = (examples, options) =>
   new Promise<IntentClassifier>((resolve, reject) => {
     const { onProgress: _notCloneable, ...cloneable } = options;
-    const worker = new Worker(path.join(__dirname, 'training-worker.cjs'), { workerData: { examples, options: cloneable } });
+    const worker = startTypeScriptWorker(path.join(__dirname, 'training-worker.ts'), { examples, options: cloneable });
     worker.once('message', (json: IntentClassifierJSON) => {
       try {
         resolve(IntentClassifier.fromJSON(json));

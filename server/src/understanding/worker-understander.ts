@@ -1,9 +1,10 @@
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Understander } from '../conversation/pipeline';
 import type { Understanding } from '../conversation/types';
 import type { KnowledgeBase } from '../knowledge/service';
 import type { Logger } from '../logging/logger';
+import { startTypeScriptWorker } from '../util/typescript-worker';
 import type { UnderstandingReply, UnderstandingRequest } from './protocol';
 
 /** Wait between attempts at starting a worker again. */
@@ -68,7 +69,7 @@ export class WorkerUnderstander implements Understander {
 
   private spawn(): Promise<void> {
     const workerData = { ...this.settings, knowledge: this.knowledge.snapshot() };
-    const worker = new Worker(path.join(__dirname, 'worker.cjs'), { workerData });
+    const worker = startTypeScriptWorker(path.join(__dirname, 'worker.ts'), workerData);
     this.worker = worker;
     this.live = true; // requests sent while it starts wait in its queue
     return new Promise<void>((ready, failed) => {

@@ -1,4 +1,4 @@
 // Worker threads do not inherit tsx's loader from the process that starts them: register it, then run the
-// TypeScript worker.
+// TypeScript module named by the first argument (see typescript-worker.ts).
 require('tsx/cjs');
-require('./training-worker.ts');
+require(process.argv[2]);
