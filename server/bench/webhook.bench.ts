@@ -53,6 +53,19 @@ async function load(url: string, options: { connections: number; seconds: number
   };
 }
 
+/** Waits until the server's intent model matches its knowledge: training in the background would share the load. */
+async function intentModelCurrent(url: string, timeoutMs = 15 * 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let state = 'unknown';
+  while (Date.now() < deadline) {
+    const ready = await fetch(`${url}/readyz`).then((r) => r.json() as Promise<{ intentModel?: string }>).catch(() => ({ intentModel: undefined }));
+    state = ready.intentModel ?? 'unknown';
+    if (state === 'current') return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`the server's intent model was still ${state} after ${timeoutMs / 60_000} min`);
+}
+
 /** The safe-mode webhook under load (100 connections) next to a bare Koa endpoint, on one running server. */
 export async function runWebhookBench(mongodbUri: string, seconds = 15): Promise<BenchRow[]> {
   // BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the server under load.
@@ -61,6 +74,7 @@ export async function runWebhookBench(mongodbUri: string, seconds = 15): Promise
   const port = await server.listening;
   try {
     const url = `http://127.0.0.1:${port}`;
+    await intentModelCurrent(url);
     const pushes = encryptedPushes(Math.max(20_000, seconds * 3_000));
     await load(`${url}/healthz`, { connections: 10, seconds: 2 }); // warm-up
     const bare = await load(`${url}/healthz`, { connections: 100, seconds });

@@ -87,7 +87,7 @@ export async function createPlatform(
   const conversations = new ConversationService(events, states);
   stops.push(startConversationHousekeeping(states, CONVERSATION_HOUSEKEEPING_INTERVAL_MS, logger));
   const delivery = new UserDelivery((channel, userId, message, from) => conversations.recordOutbound({ channel, userId }, from.author, message, from.agentId));
-  const routers: Router[] = [healthRoutes(() => pingDatabase(), databaseKind), agentKnowledgeRoutes(knowledge)];
+  const routers: Router[] = [healthRoutes({ isDatabaseReady: () => pingDatabase(), databaseKind, intentModel: () => understanding.intentModel() }), agentKnowledgeRoutes(knowledge)];
 
   const oa = officialAccountSettings(config);
   if (oa) {

@@ -1,16 +1,27 @@
 import Router from '@koa/router';
 
+export interface HealthChecks {
+  isDatabaseReady(): Promise<boolean>;
+  databaseKind: string;
+  /**
+   * Whether the intent model in service was trained from the current knowledge. Reported, not gating readiness:
+   * while it trains, answers lean on retrieval, so an instance still serves (benchmarks and deploy scripts wait
+   * for `current`).
+   */
+  intentModel(): 'current' | 'outdated' | 'missing';
+}
+
 /** Liveness (process up) and readiness (database answers a ping), for load balancers and orchestrators. */
-export function healthRoutes(isDatabaseReady: () => Promise<boolean>, databaseKind: string): Router {
+export function healthRoutes(checks: HealthChecks): Router {
   const router = new Router();
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
   router.get('/readyz', async (ctx) => {
-    const ready = await isDatabaseReady();
+    const ready = await checks.isDatabaseReady();
     ctx.status = ready ? 200 : 503;
     ctx.body = ready
-      ? { status: 'ready', database: databaseKind }
+      ? { status: 'ready', database: checks.databaseKind, intentModel: checks.intentModel() }
       : { error: { code: 'database_unavailable', message: 'the database does not answer' } };
   });
   return router;

@@ -6,7 +6,7 @@ export {
   IntentClassifier, contentHash, DEFAULT_INTENT_OPTIONS,
   type IntentClassifierJSON, type IntentPrediction, type IntentTrainOptions, type LabelledText,
 } from './intent-classifier';
-export { IntentModelHolder, type IntentModelHolderOptions, type IntentTrainer } from './intent-model-holder';
+export { IntentModelHolder, type IntentModelHolderOptions, type IntentModelState, type IntentTrainer } from './intent-model-holder';
 export { readKnowledgeIntents, type KnowledgeIntents } from './knowledge-intents';
 export { extractEntities, isValidIdCard, passesLuhn, DEFAULT_PRODUCTS, type Entity, type EntityType, type ProductDefinition, type Relation } from './entities';
 export { parseChineseNumber } from './chinese-numbers';

@@ -1,10 +1,9 @@
-import path from 'node:path';
 import type { LanguageModels } from '../conversation/understand';
 import type { EntityMention } from '../conversation/types';
 import type { Logger } from '../logging/logger';
 import { buildShippedEmotionModel } from './emotion-classifier';
 import { extractEntities } from './entities';
-import { IntentModelHolder } from './intent-model-holder';
+import { IntentModelHolder, type IntentModelState } from './intent-model-holder';
 import { trainInWorker } from './worker-trainer';
 
 /** The sub-intents the intent model learns from (the knowledge base's published phrasings). */
@@ -21,12 +20,16 @@ export interface TrainingSource {
 export async function createLanguageModels(
   knowledge: TrainingSource,
   logger: Logger,
-  options: { modelDir: string },
+  options: { modelDir: string; /** Told whenever the intent model's state may have changed. */ onIntentModelState?: (state: IntentModelState) => void },
 ): Promise<LanguageModels & { intents: IntentModelHolder }> {
-  const intents = new IntentModelHolder({
+  const told = () => options.onIntentModelState?.(intents.state);
+  const intents: IntentModelHolder = new IntentModelHolder({
     trainer: trainInWorker,
-    modelFile: path.join(options.modelDir, 'intent-model.json'),
-    onSwap: (model) => logger.info({ hash: model.hash }, 'intent model in service'),
+    modelDir: options.modelDir,
+    onSwap: (model) => {
+      logger.info({ hash: model.hash }, 'intent model in service');
+      told();
+    },
     onError: (err) => logger.error({ err }, 'intent model training failed'),
   });
   const examples = () => knowledge.allSubIntents().flatMap((sub) => sub.questions.map((text) => ({ text, label: sub.id })));
@@ -36,7 +39,8 @@ export async function createLanguageModels(
     { training: first.trained, serving: Boolean(intents.current) },
     first.trained ? 'intent model training in the background' : 'intent model loaded (knowledge unchanged)',
   );
-  knowledge.onReload(() => { void intents.ensure(examples()); });
+  told();
+  knowledge.onReload(() => { void intents.ensure(examples()).then(told); });
 
   const readEmotion = await shippedEmotionReader();
   return {

@@ -3,6 +3,7 @@ import type { Understander } from '../conversation/pipeline';
 import type { EmotionReading } from '../conversation/types';
 import type { KnowledgeBase } from '../knowledge/service';
 import type { Logger } from '../logging/logger';
+import type { IntentModelState } from '../nlu/intent-model-holder';
 import { createLanguageModels, shippedEmotionReader } from '../nlu/language-models';
 import { WorkerUnderstander, type UnderstandingWorkerSettings } from './worker-understander';
 
@@ -11,6 +12,8 @@ export interface Understanding {
   understander: Understander;
   /** The emotion of any text (quality inspection reads transcripts with it). */
   readEmotion(text: string): EmotionReading;
+  /** Whether the intent model in service was trained from the current knowledge (until it is, retrieval leads). */
+  intentModel(): IntentModelState;
   stop(): void | Promise<void>;
 }
 
@@ -20,7 +23,9 @@ export type UnderstandingFactory = (knowledge: KnowledgeBase, logger: Logger) =>
 export function inServingThread(options: { modelDir: string }): UnderstandingFactory {
   return async (knowledge, logger) => {
     const models = await createLanguageModels(knowledge, logger, options);
-    return { understander: new BlendedUnderstander(models, knowledge), readEmotion: models.readEmotion, stop: () => {} };
+    return {
+      understander: new BlendedUnderstander(models, knowledge), readEmotion: models.readEmotion, intentModel: () => models.intents.state, stop: () => {},
+    };
   };
 }
 
@@ -31,6 +36,6 @@ export function inServingThread(options: { modelDir: string }): UnderstandingFac
 export function inWorkerThread(settings: UnderstandingWorkerSettings): UnderstandingFactory {
   return async (knowledge, logger) => {
     const [worker, readEmotion] = await Promise.all([WorkerUnderstander.start(knowledge, settings, logger), shippedEmotionReader()]);
-    return { understander: worker, readEmotion, stop: () => worker.stop() };
+    return { understander: worker, readEmotion, intentModel: () => worker.intentModel, stop: () => worker.stop() };
   };
 }

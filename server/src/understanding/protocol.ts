@@ -1,5 +1,6 @@
 import type { Understanding } from '../conversation/types';
 import type { KnowledgeSnapshot } from '../knowledge/service';
+import type { IntentModelState } from '../nlu/intent-model-holder';
 
 /** What the understanding worker is started with. */
 export interface UnderstandingWorkerData {
@@ -15,5 +16,6 @@ export type UnderstandingRequest =
 
 export type UnderstandingReply =
   | { ready: true }
+  | { intentModel: IntentModelState }
   | { id: number; understanding: Understanding }
   | { id: number; error: string };

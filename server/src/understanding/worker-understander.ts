@@ -3,6 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Understander } from '../conversation/pipeline';
 import type { Understanding } from '../conversation/types';
 import type { KnowledgeBase } from '../knowledge/service';
+import type { IntentModelState } from '../nlu/intent-model-holder';
 import type { Logger } from '../logging/logger';
 import { startTypeScriptWorker } from '../util/typescript-worker';
 import type { UnderstandingReply, UnderstandingRequest } from './protocol';
@@ -35,6 +36,8 @@ export class WorkerUnderstander implements Understander {
   private stopping = false;
   /** Whether `worker` is running or starting (false between a death and the next start). */
   private live = false;
+  /** As the worker last reported it. */
+  intentModel: IntentModelState = 'missing';
 
   private constructor(
     private readonly knowledge: KnowledgeBase,
@@ -79,6 +82,10 @@ export class WorkerUnderstander implements Understander {
           started = true;
           return ready();
         }
+        if ('intentModel' in reply) {
+          this.intentModel = reply.intentModel;
+          return;
+        }
         const waiting = this.pending.get(reply.id);
         if (!waiting) return;
         this.pending.delete(reply.id);
@@ -91,6 +98,7 @@ export class WorkerUnderstander implements Understander {
       });
       worker.on('exit', (code) => {
         this.live = false;
+        this.intentModel = 'missing';
         for (const waiting of this.pending.values()) waiting.reject(new Error(`understanding worker exited with code ${code}`));
         this.pending.clear();
         if (!started) return failed(new Error(`understanding worker exited with code ${code} while starting`));

@@ -15,9 +15,12 @@ async function serve(): Promise<void> {
   const logger = createLogger(settings.logLevel).child({ thread: 'understanding' });
   const knowledge = new KnowledgeBase();
   knowledge.load(settings.knowledge);
-  const models = await createLanguageModels(knowledge, logger, { modelDir: settings.modelDir });
-  const understander = new BlendedUnderstander(models, knowledge);
   const port = parentPort!;
+  const models = await createLanguageModels(knowledge, logger, {
+    modelDir: settings.modelDir,
+    onIntentModelState: (intentModel) => port.postMessage({ intentModel } satisfies UnderstandingReply),
+  });
+  const understander = new BlendedUnderstander(models, knowledge);
   port.on('message', (request: UnderstandingRequest) => {
     if (request.type === 'knowledge') return knowledge.load(request.snapshot);
     understander.understand(request.text, new Date(request.now)).then(

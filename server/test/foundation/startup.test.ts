@@ -38,7 +38,9 @@ describe('starting the server', () => {
     expect(health.status).toBe(200);
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready' });
+    const body = (await ready.json()) as { status: string; intentModel: string };
+    expect(body.status).toBe('ready');
+    expect(['current', 'outdated', 'missing']).toContain(body.intentModel);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(server.output()).toContain('"msg":"stopped"');

@@ -61,41 +61,78 @@ describe('intent model holder', () => {
   };
 
   it('saves a trained model and reloads it without retraining when the hash is unchanged', async () => {
-    const modelFile = path.join(dir, 'intent.json');
     const first = countingTrainer();
-    const holder = new IntentModelHolder({ trainer: first.trainer, modelFile });
+    const holder = new IntentModelHolder({ trainer: first.trainer, modelDir: dir });
+    expect(holder.state).toBe('missing');
     expect((await holder.ensure(SMALL_INTENTS)).trained).toBe(true);
+    expect(holder.state).toBe('missing');
     await holder.whenTrained();
+    expect(holder.state).toBe('current');
     expect(first.calls).toEqual([SMALL_INTENTS.length]);
-    expect(fs.existsSync(modelFile)).toBe(true);
+    expect(fs.readdirSync(dir)).toEqual([`intent-model-${contentHash(SMALL_INTENTS)}.json`]);
     const answer = holder.classify('怎么退保');
 
     // A restart: same knowledge, model on disk → served at once, no training call.
     const second = countingTrainer();
-    const restarted = new IntentModelHolder({ trainer: second.trainer, modelFile });
+    const restarted = new IntentModelHolder({ trainer: second.trainer, modelDir: dir });
     const result = await restarted.ensure([...SMALL_INTENTS].reverse());
     expect(result).toEqual({ trained: false, hash: contentHash(SMALL_INTENTS) });
     expect(restarted.training).toBe(false);
+    expect(restarted.state).toBe('current');
     expect(second.calls).toEqual([]);
     expect(restarted.classify('怎么退保')).toEqual(answer);
   });
 
   it('serves the stored model while retraining when the knowledge changed', async () => {
-    const modelFile = path.join(dir, 'intent.json');
-    const holder = new IntentModelHolder({ modelFile });
+    const holder = new IntentModelHolder({ modelDir: dir });
     await holder.ensure(SMALL_INTENTS);
     await holder.whenTrained();
 
     const changed = [...SMALL_INTENTS, { text: '发票怎么开', label: 'premium/invoice/how' }, { text: '保费发票在哪里下载', label: 'premium/invoice/how' }];
     const counting = countingTrainer();
-    const restarted = new IntentModelHolder({ trainer: counting.trainer, modelFile });
+    const restarted = new IntentModelHolder({ trainer: counting.trainer, modelDir: dir });
     const result = await restarted.ensure(changed);
     expect(result.trained).toBe(true);
     // The old model answers at once.
+    expect(restarted.state).toBe('outdated');
     expect(restarted.classify('怎么退保')[0].label).toBe('policy/surrender/how');
     await restarted.whenTrained();
+    expect(restarted.state).toBe('current');
     expect(counting.calls).toEqual([changed.length]);
     expect(restarted.current?.labels).toContain('premium/invoice/how');
+  });
+
+  it('keeps one model file per knowledge version, so two versions on one machine do not retrain each other', async () => {
+    const changed = [...SMALL_INTENTS, { text: '发票怎么开', label: 'premium/invoice/how' }, { text: '保费发票在哪里下载', label: 'premium/invoice/how' }];
+    const counting = countingTrainer();
+    for (const examples of [SMALL_INTENTS, changed]) {
+      const holder = new IntentModelHolder({ trainer: counting.trainer, modelDir: dir });
+      await holder.ensure(examples);
+      await holder.whenTrained();
+    }
+    expect(counting.calls).toEqual([SMALL_INTENTS.length, changed.length]);
+    // Each version starts again from its own file: no training, whichever ran last.
+    for (const examples of [SMALL_INTENTS, changed, SMALL_INTENTS]) {
+      const holder = new IntentModelHolder({ trainer: counting.trainer, modelDir: dir });
+      expect((await holder.ensure(examples)).trained).toBe(false);
+      expect(holder.current?.hash).toBe(contentHash(examples));
+    }
+    expect(counting.calls).toHaveLength(2);
+  });
+
+  it('keeps only the newest three model files', async () => {
+    const versions = [1, 2, 3, 4].map((n) => [...SMALL_INTENTS, { text: `第${n}种问法`, label: `extra/version/${n}` }, { text: `又一种问法${n}`, label: `extra/version/${n}` }]);
+    for (const [i, examples] of versions.entries()) {
+      const holder = new IntentModelHolder({ modelDir: dir, train: { neural: { iterations: 20 } } });
+      await holder.ensure(examples);
+      await holder.whenTrained();
+      // File times one second apart, oldest first: what "newest" means must not hang on the file system's clock.
+      const file = path.join(dir, `intent-model-${contentHash(examples, { neural: { iterations: 20 } })}.json`);
+      fs.utimesSync(file, 1_000_000 + i, 1_000_000 + i);
+    }
+    const kept = fs.readdirSync(dir).sort();
+    const expected = versions.slice(1).map((examples) => `intent-model-${contentHash(examples, { neural: { iterations: 20 } })}.json`).sort();
+    expect(kept).toEqual(expected);
   });
 
   it('keeps answering during a background retrain, then answers from the new model', async () => {

@@ -16,6 +16,19 @@ const QUESTIONS = ['犹豫期内退保能全额退吗', '交了三年的保险�
 const now = new Date('2026-03-02T08:00:00Z');
 const noEmotion = () => ({ label: 'none' as const, intensity: 0, polarity: 'neutral' as const });
 
+/** Polls `condition` every 10 ms, noting each value of `watch` seen on the way. */
+async function until(condition: (seen: string[]) => boolean, watch: () => string = () => '', timeoutMs = 60_000): Promise<string[]> {
+  const seen: string[] = [];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = watch();
+    if (seen.at(-1) !== value) seen.push(value);
+    if (condition(seen)) return seen;
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; seen ${seen.join(' → ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe('understanding in a worker thread', () => {
   let modelDir: string;
   const dir = writeKnowledgeFixture();
@@ -23,7 +36,7 @@ describe('understanding in a worker thread', () => {
   const started: Understanding[] = [];
   const startWorker = async (settings = { modelDir, logLevel: 'silent' }) => {
     const understander = await WorkerUnderstander.start(knowledge, settings, logger);
-    started.push({ understander, readEmotion: noEmotion, stop: () => understander.stop() });
+    started.push({ understander, readEmotion: noEmotion, intentModel: () => understander.intentModel, stop: () => understander.stop() });
     return understander;
   };
 
@@ -45,16 +58,22 @@ describe('understanding in a worker thread', () => {
       expect(actual).toEqual(expected);
     }
     expect(inWorker.readEmotion('我很生气，你们到底赔不赔')).toEqual(inProcess.readEmotion('我很生气，你们到底赔不赔'));
+    // Both report a model trained from this knowledge (the worker tells the serving thread).
+    await until(() => inWorker.intentModel() === 'current' && inProcess.intentModel() === 'current');
   });
 
   it('follows the serving thread’s knowledge reloads (a changed phrasing is found without a restart)', async () => {
     const understander = await startWorker();
+    await until(() => understander.intentModel === 'current');
     const novel = '财务让我拿个凭证去走账';
     expect((await understander.understand(novel, now)).candidates[0]?.subIntentId).not.toBe('invoice/e-invoice/issue');
     fs.writeFileSync(path.join(dir, 'scenarios', 'invoice.yaml'), FIXTURE_SCENARIOS['invoice.yaml'].replace('公司报销要发票', novel));
     await importKnowledgeDirectory(dir, { by: 'editor' });
     expect(await knowledge.refreshIfChanged()).toBe(true);
     expect((await understander.understand(novel, now)).candidates[0]?.subIntentId).toBe('invoice/e-invoice/issue');
+    // The phrasing changed, so the intent model retrains: the older one serves meanwhile.
+    const states = await until((seen) => seen.includes('outdated') && understander.intentModel === 'current', () => understander.intentModel);
+    expect(states.at(-1)).toBe('current');
   });
 
   it('starts a new worker when one dies: the requests it held fail, later ones are answered', async () => {
