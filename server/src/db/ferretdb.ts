@@ -89,6 +89,16 @@ export async function buildFerretdb(goBinary: string, env: NodeJS.ProcessEnv = p
 
 const LISTENING = /^Listening on TCP (.+):(\d+)\.\.\.$/;
 
+/**
+ * FerretDB's environment. Its Go garbage collector ran at the default `GOGC=100` for about a fifth of its CPU per
+ * insert (each document is decoded, re-encoded as JSON and handed to the pure-Go SQLite); at 400 it uses a few
+ * tens of megabytes more and about 20% less CPU per insert (measured with four concurrent writers). A `GOGC`
+ * already set by the operator wins.
+ */
+export function ferretdbEnvironment(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...base, DO_NOT_TRACK: '1', GOGC: base.GOGC ?? '400' };
+}
+
 /** Starts FerretDB (SQLite backend) on a free loopback port with its data in `dataDir`. */
 export async function startFerretdb(binary: string, dataDir: string, startTimeoutMs = 15_000): Promise<RunningDatabase> {
   await fs.mkdir(dataDir, { recursive: true });
@@ -109,7 +119,7 @@ export async function startFerretdb(binary: string, dataDir: string, startTimeou
       '--log-level=info',
       '--log-format=json',
     ],
-    { env: { ...process.env, DO_NOT_TRACK: '1' }, stdio: ['ignore', 'ignore', 'pipe'] },
+    { env: ferretdbEnvironment(process.env), stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const recentLines: string[] = [];
   const port = await new Promise<number>((resolve, reject) => {

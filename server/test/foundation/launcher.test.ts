@@ -1,4 +1,5 @@
 import { launchDatabase, NoDatabaseError, type LauncherDeps, type RunningDatabase } from '../../src/db/launcher';
+import { ferretdbEnvironment } from '../../src/db/ferretdb';
 
 function running(kind: RunningDatabase['kind'], uri: string): RunningDatabase {
   return { kind, uri, description: kind, stop: async () => {} };
@@ -77,5 +78,12 @@ describe('database launcher', () => {
     const promise = launchDatabase({ dataDir: '/d' }, bareMachine());
     await expect(promise).rejects.toBeInstanceOf(NoDatabaseError);
     await expect(promise).rejects.toThrow(/set MONGODB_URI=.*or install Go/);
+  });
+});
+
+describe('FerretDB environment', () => {
+  it('runs its garbage collector less often unless the operator chose a GOGC, and turns telemetry off', () => {
+    expect(ferretdbEnvironment({ PATH: '/usr/bin' })).toEqual({ PATH: '/usr/bin', DO_NOT_TRACK: '1', GOGC: '400' });
+    expect(ferretdbEnvironment({ GOGC: '150' }).GOGC).toBe('150');
   });
 });
