@@ -284,7 +284,10 @@ function runCliIfMain(): void {
         );
         const pipeline = new ConversationPipeline({ understander, knowledge, config: wechat, events, now });
         // The script signs nobody in: the dashboard's sign-in warnings are the server's business.
-        const insight = createInsight({ events, knowledge, now, logger, settings: { ...loadInsightSettings(), warnings: [] }, readEmotion: simulatedEmotion });
+        // A replay waits for each message's effects: metric writes go out at once.
+        const insight = createInsight({
+          events, knowledge, now, logger, settings: { ...loadInsightSettings(), warnings: [] }, readEmotion: simulatedEmotion, metricLingerMs: 0,
+        });
         await insight.start();
         await insight.stop(); // listeners only: the simulation sweeps on its own clock
         const end = new Date();

@@ -22,7 +22,7 @@ describe('hot issues from live events: buckets, spikes, emerging topics, forecas
   const events = new EventBus((event, err) => { throw new Error(`${event}: ${String(err)}`); });
   const insight = createInsight({
     events, now: () => new Date(clock), logger: pino({ level: 'silent' }), settings: loadInsightSettings({ TOPIC_ALERT_COOLDOWN_MINUTES: '360' }),
-    knowledge: { search: () => [] }, answerConfidence: 0.5, recipientsFor: async () => [],
+    knowledge: { search: () => [] }, answerConfidence: 0.5, recipientsFor: async () => [], metricLingerMs: 0,
     wecom: {
       apiBase: 'http://127.0.0.1:9', // unused: no sign-in in this test
       client: {

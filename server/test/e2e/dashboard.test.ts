@@ -72,7 +72,7 @@ describe('manager dashboard in a real browser (Debian Chromium, headless)', () =
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
     const insight = createInsight({
-      events, knowledge, now, logger: pino({ level: 'silent' }), readEmotion: simulatedEmotion, recipientsFor: async () => ['wangfang'],
+      events, knowledge, now, logger: pino({ level: 'silent' }), readEmotion: simulatedEmotion, recipientsFor: async () => ['wangfang'], metricLingerMs: 0,
       settings: loadInsightSettings({ DASHBOARD_PUBLIC_URL: baseUrl, WECOM_OAUTH_BASE: oauth.baseUrl }, { wecomSignIn: true }),
       wecom: { client: new WeComClient({ http: new WeChatHttpClient({ baseUrl: oauth.baseUrl }), ...WECOM }), apiBase: oauth.baseUrl },
     });

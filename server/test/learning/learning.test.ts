@@ -52,6 +52,7 @@ describe('the knowledge base that learns from unanswered questions', () => {
   const insight = createInsight({
     events, now, logger: pino({ level: 'silent' }), knowledge, answerConfidence: config.handoffRules.answer.minConfidence,
     settings: loadInsightSettings({ ADMIN_TOKEN, LEARNED_KNOWLEDGE_DIR: dir }), recipientsFor: async () => [],
+    metricLingerMs: 0, // each step waits for its effects
   });
   let users = 0;
   const ask = async (text: string, userId = `o_user_${++users}`) => {
