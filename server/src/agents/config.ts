@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { WECHAT_CONFIG_DIR } from '../config/wechat-config';
+import { ServiceHours, ServiceHoursError } from '../tickets/service-hours';
 import { TICKET_PRIORITIES, type SlaTargets } from '../tickets/types';
 import { STAFF_ROLES } from './models';
 
@@ -16,6 +17,15 @@ const QUEUE_TIMEOUT_TEXT = '当前咨询人数较多，让您久等了。我们�
 const slaTarget = z.object({
   firstResponseMinutes: z.number().positive(),
   resolutionHours: z.number().positive(),
+  /** `service`: only serviceHours count; `calendar`: around the clock (nobody may be on duty: managers hear of it). */
+  clock: z.enum(['service', 'calendar']).default('service'),
+});
+
+/** When the desk is staffed (what `service` SLA clocks count); without it they count around the clock. */
+const serviceHours = z.object({
+  timezone: z.string().min(1),
+  weekly: z.record(z.string(), z.array(z.string())),
+  closedDates: z.array(z.string()).default([]),
 });
 
 export const agentDeskConfigSchema = z
@@ -72,8 +82,17 @@ export const agentDeskConfigSchema = z
       )
       .min(1),
     sla: z.object(Object.fromEntries(TICKET_PRIORITIES.map((p) => [p, slaTarget])) as Record<(typeof TICKET_PRIORITIES)[number], typeof slaTarget>),
+    serviceHours: serviceHours.optional(),
   })
   .superRefine((config, ctx) => {
+    if (config.serviceHours) {
+      try {
+        ServiceHours.of(config.serviceHours);
+      } catch (err) {
+        if (!(err instanceof ServiceHoursError)) throw err;
+        ctx.addIssue({ code: 'custom', path: ['serviceHours'], message: err.message });
+      }
+    }
     const teams = new Set(config.teams.map((t) => t.id));
     const agents = new Set<string>();
     config.agents.forEach((agent, i) => {
@@ -117,8 +136,15 @@ export function loadAgentDeskConfig(dir: string = WECHAT_CONFIG_DIR): AgentDeskC
 /** SLA targets in the minutes the ticket service counts in. */
 export function slaTargetsOf(config: AgentDeskConfig): SlaTargets {
   return Object.fromEntries(
-    TICKET_PRIORITIES.map((p) => [p, { firstResponseMinutes: config.sla[p].firstResponseMinutes, resolutionMinutes: config.sla[p].resolutionHours * 60 }]),
+    TICKET_PRIORITIES.map((p) => [
+      p, { firstResponseMinutes: config.sla[p].firstResponseMinutes, resolutionMinutes: config.sla[p].resolutionHours * 60, clock: config.sla[p].clock },
+    ]),
   ) as SlaTargets;
+}
+
+/** The desk's opening hours (around the clock when agents.yaml gives none). */
+export function serviceHoursOf(config: AgentDeskConfig): ServiceHours {
+  return config.serviceHours ? ServiceHours.of(config.serviceHours) : ServiceHours.always();
 }
 
 /** Everyone who should hear about a team's SLA breach: its managers, or every manager when the team has none. */

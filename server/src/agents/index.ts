@@ -14,7 +14,7 @@ import type { CustomerTicketView } from '../tickets/types';
 import { WeChatHttpClient } from '../wechat/api-client';
 import { WeComClient } from '../wechat/wecom-client';
 import { AuditLog } from './audit';
-import { loadAgentDeskConfig, slaTargetsOf, type AgentDeskConfig } from './config';
+import { loadAgentDeskConfig, serviceHoursOf, slaTargetsOf, type AgentDeskConfig } from './config';
 import { AgentDesk, type ClaimHandling, type DeskSweepReport, type SuggestFn } from './desk';
 import { AgentDirectory } from './directory';
 import { AgentMessenger, type WeComSender } from './messenger';
@@ -72,7 +72,7 @@ export function createAgentDesk(options: AgentDeskOptions) {
   const audit = new AuditLog(options.events, now);
   const breachAlerts: { desk?: AgentDesk } = {};
   const tickets = new TicketService({
-    conversations: options.conversations, events: options.events, slaTargets: slaTargetsOf(config), now, delivery: options.delivery,
+    conversations: options.conversations, events: options.events, slaTargets: slaTargetsOf(config), serviceHours: serviceHoursOf(config), now, delivery: options.delivery,
     onBreach: async (breach) => breachAlerts.desk?.alertBreach(breach),
   });
   const desk = new AgentDesk({

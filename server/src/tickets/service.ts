@@ -4,6 +4,7 @@ import type { ChannelName } from '../conversation/types';
 import type { EventBus } from '../events/bus';
 import { Ticket, TicketCounter } from './models';
 import { prefillFromConversation } from './prefill';
+import { ServiceHours } from './service-hours';
 import {
   TICKET_STATUS_LABELS,
   TICKET_TRANSITIONS,
@@ -66,6 +67,8 @@ export interface TicketServiceDeps {
   conversations: Pick<ConversationService, 'get' | 'recentMessages'>;
   events: EventBus;
   slaTargets: SlaTargets;
+  /** When the desk is staffed: SLA clocks on the `service` clock count only these hours (default: around the clock). */
+  serviceHours?: ServiceHours;
   now?: () => Date;
   /** Reaches the customer for replies written on a ticket. */
   delivery?: Pick<UserDelivery, 'push'>;
@@ -87,9 +90,26 @@ const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'
  */
 export class TicketService {
   private readonly now: () => Date;
+  private readonly serviceHours: ServiceHours;
 
   constructor(private readonly deps: TicketServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.serviceHours = deps.serviceHours ?? ServiceHours.always();
+  }
+
+  /** The clock a priority's targets count on. */
+  private clockFor(priority: TicketPriority): ServiceHours {
+    return this.deps.slaTargets[priority].clock === 'calendar' ? ServiceHours.always() : this.serviceHours;
+  }
+
+  /** Both SLA due dates of a priority, counted from `from`. */
+  private dueDates(priority: TicketPriority, from: Date): { firstResponseDueAt: Date; resolutionDueAt: Date } {
+    const target = this.deps.slaTargets[priority];
+    const clock = this.clockFor(priority);
+    return {
+      firstResponseDueAt: clock.add(from, target.firstResponseMinutes * MINUTE),
+      resolutionDueAt: clock.add(from, target.resolutionMinutes * MINUTE),
+    };
   }
 
   async open(input: OpenTicketInput): Promise<TicketRecord> {
@@ -99,7 +119,6 @@ export class TicketService {
     const prefill = prefillFromConversation({ conversation, messages, handoff: input.handoff });
     const now = this.now();
     const priority = input.priority ?? prefill.priority;
-    const target = this.deps.slaTargets[priority];
     const base: Omit<TicketRecord, '_id' | 'createdAt' | 'updatedAt'> = {
       channel: conversation.channel as ChannelName,
       userId: conversation.userId,
@@ -119,10 +138,7 @@ export class TicketService {
       vip: prefill.vip,
       team: input.team,
       assigneeId: input.assigneeId,
-      sla: {
-        firstResponseDueAt: new Date(now.getTime() + target.firstResponseMinutes * MINUTE),
-        resolutionDueAt: new Date(now.getTime() + target.resolutionMinutes * MINUTE),
-      },
+      sla: this.dueDates(priority, now),
       history: [{ at: now, by: input.openedBy, action: 'opened', to: 'open', note: input.source }],
       notes: [],
       openedAt: now,
@@ -177,9 +193,10 @@ export class TicketService {
     if (!ticket.sla.firstRespondedAt && by !== 'system') set['sla.firstRespondedAt'] = now;
     if (to === 'waiting_for_user') set['sla.pausedAt'] = now;
     if (from === 'waiting_for_user' && ticket.sla.pausedAt) {
-      // The customer's time does not count against us: push the resolution target out by the pause.
-      const paused = now.getTime() - new Date(ticket.sla.pausedAt).getTime();
-      set['sla.resolutionDueAt'] = new Date(new Date(ticket.sla.resolutionDueAt).getTime() + paused);
+      // The customer's time does not count against us: push the resolution target out by the (counted) pause.
+      const clock = this.clockFor(ticket.priority);
+      const paused = clock.between(new Date(ticket.sla.pausedAt), now);
+      set['sla.resolutionDueAt'] = clock.add(new Date(ticket.sla.resolutionDueAt), paused);
       unset['sla.pausedAt'] = 1;
     }
     if (to === 'resolved') set['sla.resolvedAt'] = now;
@@ -201,11 +218,10 @@ export class TicketService {
     const notes: string[] = [];
     if (changes.priority && changes.priority !== ticket.priority) {
       // A new priority means new targets, counted from when the ticket was opened.
-      const target = this.deps.slaTargets[changes.priority];
-      const opened = new Date(ticket.openedAt).getTime();
+      const due = this.dueDates(changes.priority, new Date(ticket.openedAt));
       set.priority = changes.priority;
-      set['sla.firstResponseDueAt'] = new Date(opened + target.firstResponseMinutes * MINUTE);
-      set['sla.resolutionDueAt'] = new Date(opened + target.resolutionMinutes * MINUTE);
+      set['sla.firstResponseDueAt'] = due.firstResponseDueAt;
+      set['sla.resolutionDueAt'] = due.resolutionDueAt;
       notes.push(`priority ${ticket.priority} → ${changes.priority}`);
     }
     if (changes.assigneeId !== undefined && changes.assigneeId !== ticket.assigneeId) {

@@ -36,6 +36,8 @@ export type TicketSource = (typeof TICKET_SOURCES)[number];
 export interface SlaTarget {
   firstResponseMinutes: number;
   resolutionMinutes: number;
+  /** `service`: only opening hours count (the default); `calendar`: every minute counts, e.g. for regulator cases. */
+  clock?: 'service' | 'calendar';
 }
 export type SlaTargets = Record<TicketPriority, SlaTarget>;
 export type SlaKind = 'first_response' | 'resolution';

@@ -1,9 +1,10 @@
 import { escalationCard, truncateUtf8, type EscalationBrief } from '../../src/agents/cards';
 import { parseAgentCommand } from '../../src/agents/commands';
-import { loadAgentDeskConfig, managersFor, slaTargetsOf } from '../../src/agents/config';
+import { loadAgentDeskConfig, managersFor, parseAgentDeskConfig, serviceHoursOf, slaTargetsOf } from '../../src/agents/config';
 import { maskEntity, maskMentions, maskText } from '../../src/agents/masking';
 import { chooseAgent, expectedWaitMinutes, queueOrder, skillScore, type RoutableAgent } from '../../src/agents/routing';
 import { AgentDeskSettingsError, loadAgentDeskSettings } from '../../src/agents/settings';
+import { TEST_DESK_CONFIG } from './desk-harness';
 
 describe('agent commands', () => {
   it.each([
@@ -87,6 +88,18 @@ describe('configuration', () => {
     expect(config.offer.timeoutSeconds).toBeGreaterThan(0);
     expect(slaTargetsOf(config).urgent.resolutionMinutes).toBe(config.sla.urgent.resolutionHours * 60);
     expect(managersFor(config, 'claims').length).toBeGreaterThan(0);
+    // Staffed 09:00–21:00 Beijing time, as the knowledge base tells customers; urgent targets run around the clock.
+    const hours = serviceHoursOf(config);
+    expect(hours.add(new Date('2026-03-02T22:00:00+08:00'), 30 * 60_000)).toEqual(new Date('2026-03-03T09:30:00+08:00'));
+    expect(slaTargetsOf(config).urgent.clock).toBe('calendar');
+    expect(slaTargetsOf(config).high.clock).toBe('service');
+  });
+
+  it('refuses service hours it cannot use, naming the field', () => {
+    const broken = { ...TEST_DESK_CONFIG, serviceHours: { timezone: 'Asia/Shanghai', weekly: { mon: ['9点-21点'] } } };
+    expect(() => parseAgentDeskConfig(broken)).toThrow(
+      'wechat-config/agents.yaml: serviceHours: weekly.mon[0]: "9点-21点" is not an opening window such as "09:00-21:00"',
+    );
   });
 
   it('is off without WECOM_* variables and names every missing one when some are set', () => {

@@ -8,7 +8,7 @@ import type { DomainEvents } from '../../src/events/types';
 import { Ticket } from '../../src/tickets/models';
 import { TicketError } from '../../src/tickets/service';
 import type { TicketRecord } from '../../src/tickets/types';
-import { startDeskHarness, type DeskHarness } from '../agents/desk-harness';
+import { startDeskHarness, TEST_DESK_CONFIG, type DeskHarness } from '../agents/desk-harness';
 import { useTestDatabase } from '../support/database';
 import { serve } from '../support/http';
 
@@ -178,5 +178,61 @@ describe('tickets', () => {
 
     const trail = await AgentAction.find({ actor: 'zhangsan', ticketId: claim._id }).lean();
     expect(trail.map((a) => a.action).sort()).toEqual(['ticket.reply', 'ticket.status', 'ticket.update']);
+  });
+});
+
+describe('SLA clocks and service hours', () => {
+  // Agents on duty 09:00–21:00 Beijing time; urgent (regulator) targets run around the clock.
+  const config = {
+    ...TEST_DESK_CONFIG,
+    sla: { ...TEST_DESK_CONFIG.sla, urgent: { firstResponseMinutes: 15, resolutionHours: 4, clock: 'calendar' as const } },
+    serviceHours: {
+      timezone: 'Asia/Shanghai',
+      weekly: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['09:00-21:00']])),
+    },
+  };
+  const beijing = (local: string) => new Date(`${local}+08:00`);
+  let night: DeskHarness;
+  beforeAll(async () => { night = await startDeskHarness({ config, start: beijing('2026-03-02T21:30:00') }); });
+  afterAll(() => night.stop());
+  beforeEach(() => { night.clock.now = beijing('2026-03-02T21:30:00'); }); // a Monday evening, after hours
+  afterEach(() => expect(night.listenerErrors).toEqual([]));
+
+  const nightTicket = async (userId: string, text: string): Promise<TicketRecord> => {
+    await night.customerSays(userId, text);
+    const session = await night.session(userId);
+    return (await Ticket.findById(session!.ticketId).lean<TicketRecord>())!;
+  };
+
+  it('count only opening hours: a complaint at 21:30 is due at 09:30, and nobody is alerted overnight', async () => {
+    const ticket = await nightTicket('u-night', '我要投诉，理赔太慢'); // high: 30 min, 24 h
+    expect(ticket.priority).toBe('high');
+    expect(new Date(ticket.sla.firstResponseDueAt)).toEqual(beijing('2026-03-03T09:30:00'));
+    // 24 service hours: all of Tuesday's and Wednesday's twelve.
+    expect(new Date(ticket.sla.resolutionDueAt)).toEqual(beijing('2026-03-04T21:00:00'));
+
+    night.advance(10 * 60 * MINUTE); // 07:30
+    expect((await night.desk.sweep()).slaBreaches).toEqual([]);
+    night.advance(121 * MINUTE); // 09:31
+    expect((await night.desk.sweep()).slaBreaches.map((b) => [b.ticket._id, b.kind])).toEqual([[ticket._id, 'first_response']]);
+  });
+
+  it('run around the clock for a calendar target (regulator cases)', async () => {
+    const ticket = await nightTicket('u-regulator', '再不处理我就打12378投诉你们');
+    expect(ticket.priority).toBe('urgent');
+    expect(new Date(ticket.sla.firstResponseDueAt).getTime() - new Date(ticket.openedAt).getTime()).toBe(15 * MINUTE);
+  });
+
+  it('pause only by the opening hours a customer kept us waiting', async () => {
+    const ticket = await nightTicket('u-pause', '我要投诉，理赔太慢');
+    const tickets = night.desk.tickets;
+    await tickets.transition(ticket._id, 'in_progress', 'zhangsan');
+    await tickets.transition(ticket._id, 'waiting_for_user', 'zhangsan', '请客户补充材料');
+    night.advance(12 * 60 * MINUTE + 30 * MINUTE); // waiting from 21:30 (closed) to 10:00: one open hour
+    const resumed = await tickets.transition(ticket._id, 'in_progress', 'zhangsan');
+    expect(new Date(resumed.sla.resolutionDueAt)).toEqual(beijing('2026-03-05T10:00:00'));
+    // And a new priority counts its targets in opening hours from when the ticket was opened.
+    const lowered = await tickets.update(ticket._id, { priority: 'normal' }, 'zhangsan');
+    expect(new Date(lowered.sla.firstResponseDueAt)).toEqual(beijing('2026-03-03T11:00:00'));
   });
 });
