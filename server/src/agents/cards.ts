@@ -1,5 +1,5 @@
 import type { ChannelName, EmotionLabel, HandoffReason } from '../conversation/types';
-import { maskText } from './masking';
+import { maskPersonalData } from '../nlu/masking';
 
 /**
  * What agents read in WeCom: the escalation card, its details, each customer message with assist, and notices.
@@ -146,7 +146,7 @@ export function escalationDetails(brief: EscalationBrief): string {
   if (brief.facts.length) lines.push(`关键信息：${brief.facts.map((f) => `${f.label} ${f.value}`).join('；')}`);
   if (brief.turns.length) {
     lines.push('—— 最近对话 ——');
-    for (const turn of brief.turns) lines.push(`${who[turn.who]}：${clip(maskText(turn.text), 80)}`);
+    for (const turn of brief.turns) lines.push(`${who[turn.who]}：${clip(maskPersonalData(turn.text), 80)}`);
   }
   if (brief.suggestions.length) {
     lines.push('—— 建议方案 / 话术 ——');
@@ -165,7 +165,7 @@ export function customerMessageForAgent(input: {
   now?: EmotionSnapshot;
   suggestions: Suggestion[];
 }): string {
-  const lines = [`#${input.sessionId}${input.accepted ? '' : '（待接入）'} 客户：${maskText(input.text)}`, `情绪：${emotionTrend(input.before, input.now)}`];
+  const lines = [`#${input.sessionId}${input.accepted ? '' : '（待接入）'} 客户：${maskPersonalData(input.text)}`, `情绪：${emotionTrend(input.before, input.now)}`];
   if (input.suggestions.length) {
     lines.push('参考话术：');
     input.suggestions.forEach((s, i) => lines.push(`${i + 1}. ${s.name}：${clip(s.answer, 100)}`));

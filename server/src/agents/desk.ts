@@ -23,7 +23,7 @@ import {
 import { AGENT_HELP, parseAgentCommand, type AgentCommand, type ClaimChange } from './commands';
 import { HttpError } from '../http/errors';
 import { managersFor, type AgentDeskConfig } from './config';
-import { maskMentions } from './masking';
+import { maskMentions } from '../nlu/masking';
 import type { AgentDirectory } from './directory';
 import type { AgentMessenger } from './messenger';
 import {

@@ -1,6 +1,6 @@
 import { CLAIM_STATUS_LABELS, OPEN_CLAIM_STATUSES, type ClaimStatus } from './claim-state';
 import { resolveCustomer } from './bindings';
-import { maskName } from './masking';
+import { maskName } from '../nlu/masking';
 import { Claim, Policy, type ClaimRecord, type PolicyRecord } from './models';
 import { POLICY_STATE_LABELS, policyState, type PolicyState } from './views';
 

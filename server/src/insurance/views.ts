@@ -1,5 +1,5 @@
 import { CLAIM_STATUS_LABELS } from './claim-state';
-import { maskIdCard, maskPhone } from './masking';
+import { maskIdCard, maskPhone } from '../nlu/masking';
 import type { ClaimDocumentRecord, ClaimRecord, OrderRecord, PolicyRecord } from './models';
 import { ORDER_STATUS_LABELS } from './order-state';
 import type { Product } from './products';

@@ -10,7 +10,7 @@ export { IntentModelHolder, type IntentModelHolderOptions, type IntentModelState
 export { readKnowledgeIntents, type KnowledgeIntents } from './knowledge-intents';
 export { extractEntities, isValidIdCard, passesLuhn, DEFAULT_PRODUCTS, type Entity, type EntityType, type ProductDefinition, type Relation } from './entities';
 export { parseChineseNumber } from './chinese-numbers';
-export { maskIdCard, maskPhone, maskBankCard, maskPersonalData } from './masking';
+export { isPersonalEntity, maskBankCard, maskEmail, maskEntity, maskIdCard, maskMentions, maskName, maskPersonalData, maskPhone, maskPolicyNumber } from './masking';
 export { EmotionLexicon, SEVEN_EMOTIONS, EMOTION_LABELS, type Emotion, type EmotionOrNone } from './emotion-lexicon';
 export { EmotionClassifier, buildShippedEmotionModel, type EmotionResult, type EmotionClassifierJSON, type Polarity } from './emotion-classifier';
 export { createNlpjsEngine, useJieba, type NlpjsEngine } from './nlpjs-baseline';

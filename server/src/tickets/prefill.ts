@@ -1,7 +1,7 @@
 import type { MessageDoc } from '../conversation/models';
 import type { ConversationDoc } from '../conversation/states';
 import type { EmotionReading, EntityMention, HandoffReason, RankedCandidate } from '../conversation/types';
-import { maskEntity, maskMentions } from '../agents/masking';
+import { maskEntity, maskMentions } from '../nlu/masking';
 import type { HandoffFacts, TicketEntity, TicketIntent, TicketPriority } from './types';
 
 /** What a ticket knows before anyone types: taken from the conversation that led to it. */

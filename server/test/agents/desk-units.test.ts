@@ -1,7 +1,6 @@
 import { escalationCard, truncateUtf8, type EscalationBrief } from '../../src/agents/cards';
 import { parseAgentCommand } from '../../src/agents/commands';
 import { loadAgentDeskConfig, managersFor, parseAgentDeskConfig, serviceHoursOf, slaTargetsOf } from '../../src/agents/config';
-import { maskEntity, maskMentions, maskText } from '../../src/agents/masking';
 import { chooseAgent, expectedWaitMinutes, queueOrder, skillScore, type RoutableAgent } from '../../src/agents/routing';
 import { AgentDeskSettingsError, loadAgentDeskSettings } from '../../src/agents/settings';
 import { TEST_DESK_CONFIG } from './desk-harness';
@@ -33,21 +32,6 @@ describe('agent commands', () => {
   it('explains what is missing', () => {
     expect(parseAgentCommand('/transfer')).toMatchObject({ kind: 'invalid' });
     expect(parseAgentCommand('/whatever')).toMatchObject({ kind: 'invalid', message: expect.stringContaining('/whatever') });
-  });
-});
-
-describe('masking', () => {
-  it('keeps just enough of personal values', () => {
-    expect(maskEntity({ type: 'policy_number', value: 'P2024110012345678' })).toBe('P2***********5678');
-    expect(maskEntity({ type: 'phone', value: '13812345678' })).toBe('138****5678');
-    expect(maskEntity({ type: 'id_card', value: '11010519491231002X' })).toBe('110***********002X');
-    expect(maskEntity({ type: 'name', value: '欧阳娜娜' })).toBe('欧***');
-    expect(maskEntity({ type: 'amount', value: 50000 })).toBe('50000');
-  });
-
-  it('finds ID numbers, bank cards and phones in free text, and known mentions', () => {
-    expect(maskText('身份证11010519491231002X，卡号6222 0212 3456 7890 123，电话138-1234-5678')).toBe('身份证110***********002X，卡号**** 0123，电话138****5678');
-    expect(maskMentions('保单P2024110012345678没到账', [{ type: 'policy_number', value: 'P2024110012345678' }])).toBe('保单P2***********5678没到账');
   });
 });
 

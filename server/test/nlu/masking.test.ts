@@ -1,4 +1,4 @@
-import { maskBankCard, maskIdCard, maskPersonalData, maskPhone } from '../../src/nlu/masking';
+import { maskBankCard, maskEntity, maskIdCard, maskMentions, maskPersonalData, maskPhone } from '../../src/nlu/masking';
 
 describe('masking', () => {
   it('masks the single values', () => {
@@ -17,5 +17,21 @@ describe('masking', () => {
 
   it('leaves text without personal numbers alone', () => {
     expect(maskPersonalData('3月5日住院，花了三千五')).toBe('3月5日住院，花了三千五');
+  });
+
+  it('masks entities by type, keeping just enough of personal values', () => {
+    expect(maskEntity({ type: 'policy_number', value: 'P2024110012345678' })).toBe('P2***********5678');
+    expect(maskEntity({ type: 'phone', value: '13812345678' })).toBe('138****5678');
+    expect(maskEntity({ type: 'id_card', value: '11010519491231002X' })).toBe('1101**********002X');
+    expect(maskEntity({ type: 'name', value: '欧阳娜娜' })).toBe('欧**娜');
+    expect(maskEntity({ type: 'email', value: 'zhang.san@example.com' })).toBe('z***@example.com');
+    expect(maskEntity({ type: 'amount', value: 50000 })).toBe('50000');
+  });
+
+  it('masks e-mail addresses and known mentions in free text too', () => {
+    expect(maskPersonalData('身份证11010519491231002X，卡号6222 0212 3456 7890 123，电话138-1234-5678，邮箱zhang.san@example.com')).toBe(
+      '身份证1101**********002X，卡号6222***********0123，电话138****5678，邮箱z***@example.com',
+    );
+    expect(maskMentions('保单P2024110012345678没到账', [{ type: 'policy_number', value: 'P2024110012345678' }])).toBe('保单P2***********5678没到账');
   });
 });
