@@ -59,7 +59,7 @@ conversationStateSchema.index({ writtenAt: 1 });
 const messageSchema = new Schema(
   {
     _id: { type: String, required: true },
-    conversationId: { type: String, required: true, index: true },
+    conversationId: { type: String, required: true },
     channel: { type: String, required: true },
     userId: { type: String, required: true },
     direction: { type: String, enum: ['in', 'out'], required: true },
@@ -91,6 +91,11 @@ const messageSchema = new Schema(
   },
   { timestamps: true },
 );
+
+// A conversation's messages by time: transcripts, tickets, agent cards and QA read by createdAt; the mini-program
+// chat polls by updatedAt. Both serve queries by conversationId alone too (prefix).
+messageSchema.index({ conversationId: 1, createdAt: -1 });
+messageSchema.index({ conversationId: 1, updatedAt: -1 });
 
 /**
  * A delivery being handled: inserted before anything else, so a retry of the same delivery collides on the `_id`
