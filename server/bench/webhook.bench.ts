@@ -1,21 +1,26 @@
 import { randomInt } from 'node:crypto';
 import autocannon from 'autocannon';
 import { readDemoOfficialAccount } from '../src/channels/official-account/settings';
+import { readKnowledgeDir } from '../src/knowledge/source';
 import { computeCallbackSignature, WXBizMsgCrypt } from '../src/wechat/crypto';
 import { startServerProcess } from '../test/support/process';
 import type { BenchRow } from './table';
 
-const QUESTIONS = ['犹豫期内退保能全额退吗', '怎么报案', '理赔需要哪些材料', '保单丢了怎么办', '发票怎么开', '你好', '续保要交多少钱', '等待期多久'];
+/** A few frequent questions, as most of an Official Account's traffic is. */
+const FREQUENT_QUESTIONS = ['犹豫期内退保能全额退吗', '怎么报案', '理赔需要哪些材料', '保单丢了怎么办', '发票怎么开', '你好', '续保要交多少钱', '等待期多久'];
 
-/** Signed, encrypted safe-mode pushes, each a new message from one of many followers. */
-function encryptedPushes(count: number): Array<{ path: string; body: string }> {
+/**
+ * Signed, encrypted safe-mode pushes, each a new message from one of many followers (`followers` names them apart,
+ * so two loads on one server meet no conversation of the other).
+ */
+function encryptedPushes(count: number, questions: readonly string[], followers: string): Array<{ path: string; body: string }> {
   const account = readDemoOfficialAccount();
   const crypt = new WXBizMsgCrypt({ token: account.token, encodingAESKey: account.aesKey, receiveId: account.appId });
-  const base = BigInt(Date.now()) * 1000n;
+  const base = BigInt(Date.now()) * 1000n + BigInt(randomInt(1e6)) * 1_000_000n;
   return Array.from({ length: count }, (_, i) => {
     const timestamp = String(Math.floor(Date.now() / 1000));
     const nonce = String(randomInt(1e9));
-    const xml = `<xml><ToUserName><![CDATA[${account.ghId}]]></ToUserName><FromUserName><![CDATA[o_bench_${i % 5000}]]></FromUserName><CreateTime>${timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${QUESTIONS[i % QUESTIONS.length]}]]></Content><MsgId>${base + BigInt(i)}</MsgId></xml>`;
+    const xml = `<xml><ToUserName><![CDATA[${account.ghId}]]></ToUserName><FromUserName><![CDATA[o_${followers}_${i % 5000}]]></FromUserName><CreateTime>${timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${questions[i % questions.length]}]]></Content><MsgId>${base + BigInt(i)}</MsgId></xml>`;
     const encrypt = crypt.encrypt(xml);
     const query = new URLSearchParams({
       signature: computeCallbackSignature(account.token, timestamp, nonce), timestamp, nonce,
@@ -66,7 +71,7 @@ async function intentModelCurrent(url: string, timeoutMs = 15 * 60_000): Promise
   throw new Error(`the server's intent model was still ${state} after ${timeoutMs / 60_000} min`);
 }
 
-/** The safe-mode webhook under load (100 connections) next to a bare Koa endpoint, on one running server. */
+/** The safe-mode webhook under load (100 connections), with frequent and with varied questions, next to a bare Koa endpoint, on one running server. */
 export async function runWebhookBench(mongodbUri: string, seconds = 15): Promise<BenchRow[]> {
   // BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the server under load.
   const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
@@ -75,14 +80,19 @@ export async function runWebhookBench(mongodbUri: string, seconds = 15): Promise
   try {
     const url = `http://127.0.0.1:${port}`;
     await intentModelCurrent(url);
-    const pushes = encryptedPushes(Math.max(20_000, seconds * 3_000));
+    const count = Math.max(20_000, seconds * 3_000);
+    const frequent = encryptedPushes(count, FREQUENT_QUESTIONS, 'frequent');
+    // Every phrasing in knowledge/ (about 2,600, among them complaints and requests for a human): more varied text.
+    const varied = encryptedPushes(count, readKnowledgeDir().subIntents.flatMap((sub) => sub.questions), 'varied');
     await load(`${url}/healthz`, { connections: 10, seconds: 2 }); // warm-up
     const bare = await load(`${url}/healthz`, { connections: 100, seconds });
-    const webhook = await load(url, { connections: 100, seconds, requests: pushes });
+    const webhook = await load(url, { connections: 100, seconds, requests: frequent });
+    const variedWebhook = await load(url, { connections: 100, seconds, requests: varied });
     return [
       { endpoint: 'GET /healthz (bare Koa)', ...bare },
-      { endpoint: 'POST /wechat/oa (safe mode, full pipeline)', ...webhook },
-      { endpoint: 'ratio webhook / bare', 'req/s': Number((webhook['req/s'] / Math.max(1, bare['req/s'])).toFixed(3)), 'p50 ms': '', 'p99 ms': '', non2xx: '', errors: '' },
+      { endpoint: 'POST /wechat/oa (safe mode, full pipeline), frequent questions', ...webhook },
+      { endpoint: 'POST /wechat/oa (safe mode, full pipeline), every knowledge phrasing', ...variedWebhook },
+      { endpoint: 'ratio webhook (frequent) / bare', 'req/s': Number((webhook['req/s'] / Math.max(1, bare['req/s'])).toFixed(3)), 'p50 ms': '', 'p99 ms': '', non2xx: '', errors: '' },
     ];
   } finally {
     server.child.kill('SIGTERM');
