@@ -196,7 +196,7 @@ export class TicketService {
       // The customer's time does not count against us: push the resolution target out by the (counted) pause.
       const clock = this.clockFor(ticket.priority);
       const paused = clock.between(new Date(ticket.sla.pausedAt), now);
-      set['sla.resolutionDueAt'] = clock.add(new Date(ticket.sla.resolutionDueAt), paused);
+      if (paused > 0) set['sla.resolutionDueAt'] = clock.add(new Date(ticket.sla.resolutionDueAt), paused);
       unset['sla.pausedAt'] = 1;
     }
     if (to === 'resolved') set['sla.resolvedAt'] = now;

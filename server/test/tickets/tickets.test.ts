@@ -225,10 +225,17 @@ describe('SLA clocks and service hours', () => {
 
   it('pause only by the opening hours a customer kept us waiting', async () => {
     const ticket = await nightTicket('u-pause', '我要投诉，理赔太慢');
+    expect(new Date(ticket.sla.resolutionDueAt)).toEqual(beijing('2026-03-04T21:00:00')); // at a closing time
     const tickets = night.desk.tickets;
     await tickets.transition(ticket._id, 'in_progress', 'zhangsan');
+    // Waiting only while closed (21:30 → 08:00) moves nothing, not even past the night after a closing-time target.
     await tickets.transition(ticket._id, 'waiting_for_user', 'zhangsan', '请客户补充材料');
-    night.advance(12 * 60 * MINUTE + 30 * MINUTE); // waiting from 21:30 (closed) to 10:00: one open hour
+    night.clock.now = beijing('2026-03-03T08:00:00');
+    const unmoved = await tickets.transition(ticket._id, 'in_progress', 'zhangsan');
+    expect(new Date(unmoved.sla.resolutionDueAt)).toEqual(beijing('2026-03-04T21:00:00'));
+    // Waiting from 08:00 to 10:00 keeps us waiting one open hour.
+    await tickets.transition(ticket._id, 'waiting_for_user', 'zhangsan', '请客户补充材料');
+    night.clock.now = beijing('2026-03-03T10:00:00');
     const resumed = await tickets.transition(ticket._id, 'in_progress', 'zhangsan');
     expect(new Date(resumed.sla.resolutionDueAt)).toEqual(beijing('2026-03-05T10:00:00'));
     // And a new priority counts its targets in opening hours from when the ticket was opened.
