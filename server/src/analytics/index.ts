@@ -95,8 +95,8 @@ export function createInsight(deps: InsightDeps) {
   });
   const agentName = async (agentId: string) => (await Agent.findById(agentId, { name: 1 }).lean<{ name?: string }>())?.name;
 
-  // Counts may reach the dashboards a quarter of a second late: in exchange a busy instance writes its buckets a
-  // few times a second instead of after every round of messages (bucket upserts cost FerretDB a scan each).
+  // Counts may reach the dashboards up to a second late: in exchange a busy instance writes its buckets about once
+  // a second instead of after every round of messages (bucket upserts cost FerretDB a scan each).
   const buckets = new BucketStore({ lingerMs: deps.metricLingerMs ?? METRIC_LINGER_MS });
   const alerts = new AlertCenter({
     events, now, wecom: deps.wecom?.client,
