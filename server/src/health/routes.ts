@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { IntentModelState } from '../nlu/intent-model-holder';
 
 export interface HealthChecks {
   isDatabaseReady(): Promise<boolean>;
@@ -8,7 +9,7 @@ export interface HealthChecks {
    * while it trains, answers lean on retrieval, so an instance still serves (benchmarks and deploy scripts wait
    * for `current`).
    */
-  intentModel(): 'current' | 'outdated' | 'missing';
+  intentModel(): IntentModelState;
 }
 
 /** Liveness (process up) and readiness (database answers a ping), for load balancers and orchestrators. */

@@ -48,9 +48,12 @@ export class ServiceHours {
     });
   }
 
+  /** Built once: the constructor makes an Intl formatter, too costly for every ticket operation. */
+  private static readonly aroundTheClock = new ServiceHours(undefined, new Map(), new Set());
+
   /** Around the clock: every minute counts (calendar time). */
   static always(): ServiceHours {
-    return new ServiceHours(undefined, new Map(), new Set());
+    return ServiceHours.aroundTheClock;
   }
 
   /** Validates the settings; errors name the field (`weekly.mon[0]`, `timezone`, `closedDates[2]`). */
