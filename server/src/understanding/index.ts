@@ -5,6 +5,7 @@ import type { KnowledgeBase } from '../knowledge/service';
 import type { Logger } from '../logging/logger';
 import type { IntentModelState } from '../nlu/intent-model-holder';
 import { createLanguageModels, shippedEmotionReader } from '../nlu/language-models';
+import { understandingCache } from './cache';
 import { WorkerUnderstander, type UnderstandingWorkerSettings } from './worker-understander';
 
 /** How a server instance understands messages, built over its loaded knowledge. */
@@ -24,7 +25,10 @@ export function inServingThread(options: { modelDir: string }): UnderstandingFac
   return async (knowledge, logger) => {
     const models = await createLanguageModels(knowledge, logger, options);
     return {
-      understander: new BlendedUnderstander(models, knowledge), readEmotion: models.readEmotion, intentModel: () => models.intents.state, stop: () => {},
+      understander: new BlendedUnderstander(models, knowledge, { cache: understandingCache(knowledge, models.intents) }),
+      readEmotion: models.readEmotion,
+      intentModel: () => models.intents.state,
+      stop: () => {},
     };
   };
 }

@@ -3,6 +3,7 @@ import { BlendedUnderstander } from '../conversation/understand';
 import { KnowledgeBase } from '../knowledge/service';
 import { createLogger } from '../logging/logger';
 import { createLanguageModels } from '../nlu/language-models';
+import { understandingCache } from './cache';
 import type { UnderstandingReply, UnderstandingRequest, UnderstandingWorkerData } from './protocol';
 
 /**
@@ -20,7 +21,7 @@ async function serve(): Promise<void> {
     modelDir: settings.modelDir,
     onIntentModelState: (intentModel) => port.postMessage({ intentModel } satisfies UnderstandingReply),
   });
-  const understander = new BlendedUnderstander(models, knowledge);
+  const understander = new BlendedUnderstander(models, knowledge, { cache: understandingCache(knowledge, models.intents) });
   port.on('message', (request: UnderstandingRequest) => {
     if (request.type === 'knowledge') return knowledge.load(request.snapshot);
     understander.understand(request.text, new Date(request.now)).then(
