@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Model } from 'mongoose';
 import { Intent, KnowledgeChange, KnowledgeRevision, KnowledgeRevisionNote, revisionNoteId, Scenario, Solution, SubIntent } from './models';
 import path from 'node:path';
-import { readFaqFile, readKnowledgeDir, type KnowledgeSet } from './source';
+import { LEARNED_KNOWLEDGE_FILE, readFaqFile, readKnowledgeDir, type KnowledgeSet } from './source';
 import { isDuplicateKey } from '../db/duplicate-key';
 
 type Layer = 'scenario' | 'intent' | 'subIntent' | 'solution';
@@ -17,6 +17,8 @@ export interface ImportOptions {
   dryRun?: boolean;
   /** Which existing entries this import owns: those it does not mention any more are retired. */
   ownsSource(source: string): boolean;
+  /** Entries from these sources are created when missing and otherwise left as they are: another owner keeps them. */
+  seedsOnlySource?(source: string): boolean;
   onProgress?(done: number, total: number): void;
 }
 
@@ -82,6 +84,8 @@ export async function importKnowledge(set: KnowledgeSet, options: ImportOptions)
           },
         });
         log.push({ entity: layer, entityId: entry.id, action: 'created', version: 1, by: options.by, at: now });
+      } else if (options.seedsOnlySource?.(entry.source)) {
+        unchanged++;
       } else if (before.contentHash !== contentHash || before.status !== 'published') {
         const version = before.version + 1;
         changes.push({ layer, id: entry.id, action: 'updated', source: entry.source });
@@ -162,12 +166,20 @@ export function describeChanges(report: ImportReport, limit = 50): string {
   return lines.join('\n');
 }
 
-/** knowledge/scenarios/*.yaml → the store; entries from scenario files no longer present are retired. */
+/**
+ * knowledge/scenarios/*.yaml → the store; entries from scenario files no longer present are retired. The learning
+ * module's file (LEARNED_KNOWLEDGE_FILE) only seeds a database that lacks its entries: once published, the learning
+ * module keeps them (approvals after the last export are not in the file, nor are retirements).
+ */
 export async function importKnowledgeDirectory(
   dir: string,
-  options: Omit<ImportOptions, 'ownsSource'>,
+  options: Omit<ImportOptions, 'ownsSource' | 'seedsOnlySource'>,
 ): Promise<ImportReport> {
-  return importKnowledge(readKnowledgeDir(dir), { ...options, ownsSource: (source) => /\.ya?ml$/.test(source) });
+  return importKnowledge(readKnowledgeDir(dir), {
+    ...options,
+    ownsSource: (source) => /\.ya?ml$/.test(source) && source !== LEARNED_KNOWLEDGE_FILE,
+    seedsOnlySource: (source) => source === LEARNED_KNOWLEDGE_FILE,
+  });
 }
 
 /** An operator's FAQ (JSONL or CSV) → the store; rows removed from that same file are retired. */

@@ -45,6 +45,11 @@ export interface KnowledgeSet {
 
 export const OFFICIAL_ACCOUNT_TEXT_LIMIT = 600;
 export const KNOWLEDGE_DIR = path.resolve(__dirname, '../../../knowledge');
+/**
+ * The scenario file the learning module exports its published knowledge to (approved candidates), for review in git
+ * and to seed a new database. Its entries belong to the learning module (see importKnowledgeDirectory).
+ */
+export const LEARNED_KNOWLEDGE_FILE = 'learned.yaml';
 
 export class KnowledgeValidationError extends Error {
   constructor(readonly problems: string[]) {

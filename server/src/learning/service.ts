@@ -8,7 +8,7 @@ import type { EventBus } from '../events/bus';
 import type { DomainEvents } from '../events/types';
 import { badRequest, conflict, notFound } from '../http/errors';
 import { importKnowledge, type ImportReport } from '../knowledge/importer';
-import { OFFICIAL_ACCOUNT_TEXT_LIMIT, parseScenarioFile, type KnowledgeSet } from '../knowledge/source';
+import { LEARNED_KNOWLEDGE_FILE, OFFICIAL_ACCOUNT_TEXT_LIMIT, parseScenarioFile, type KnowledgeSet } from '../knowledge/source';
 import { clusterQuestions, createQuestionAnalyzer, phrasingKey } from './clustering';
 import {
   KnowledgeCandidate, UnansweredQuestion,
@@ -23,8 +23,6 @@ import { isDuplicateKey } from '../db/duplicate-key';
  * makes every instance reload its index and retrain.
  */
 
-/** The file name, and the `source` of everything published from here (so the importer owns exactly this). */
-export const LEARNED_SOURCE = 'learned.yaml';
 export const LEARNED_SCENARIO_ID = 'learned';
 export const LEARNED_INTENT = 'general';
 
@@ -276,11 +274,12 @@ export class LearningService {
     return this.candidate(id);
   }
 
+  /** Rejects a candidate; a published one is taken out of service (its knowledge retired). */
   async reject(id: string, reason: string | undefined, by: string): Promise<KnowledgeCandidateRecord> {
     const candidate = await this.candidate(id);
-    if (candidate.status === 'approved') throw conflict('candidate_published', `candidate ${id} is published; retire it in knowledge/ instead`);
     // Kept (as rejected) so the same topic is absorbed by it instead of being proposed again.
     await KnowledgeCandidate.updateOne({ _id: id }, { $set: { status: 'rejected', rejectReason: reason, reviewedBy: by, reviewedAt: this.options.now() } });
+    if (candidate.status === 'approved') await this.publishAll(by);
     return this.candidate(id);
   }
 
@@ -333,7 +332,7 @@ export class LearningService {
   }
 
   private publishSet(set: KnowledgeSet, by: string): Promise<ImportReport> {
-    return importKnowledge(set, { by: `learning:${by}`, ownsSource: (source) => source === LEARNED_SOURCE });
+    return importKnowledge(set, { by: `learning:${by}`, ownsSource: (source) => source === LEARNED_KNOWLEDGE_FILE });
   }
 
   /** The YAML of `knowledge/scenarios/learned.yaml` for the given approved candidates. */
@@ -342,7 +341,7 @@ export class LearningService {
     const document = {
       id: LEARNED_SCENARIO_ID,
       name: '新学知识',
-      description: '由未解答问题聚类、主管审核后发布的知识（由看板生成；修改请在看板中进行，或移入其他场景文件）',
+      description: '由未解答问题聚类、主管审核后发布的知识（由看板生成，只在新数据库中导入；修改与下线请在看板中进行，驳回即下线。移入其他场景文件后，请在看板中驳回原条目）',
       intents: [{
         id: LEARNED_INTENT,
         name: '新学问题',
@@ -363,7 +362,7 @@ export class LearningService {
     const set: KnowledgeSet = { scenarios: [], intents: [], subIntents: [], solutions: [] };
     if (!approved.length) return set;
     const problems: string[] = [];
-    parseScenarioFile(LEARNED_SOURCE, this.learnedYaml(approved), set, problems);
+    parseScenarioFile(LEARNED_KNOWLEDGE_FILE, this.learnedYaml(approved), set, problems);
     if (problems.length) throw badRequest('invalid_knowledge', problems.join('; '), { problems });
     return set;
   }
@@ -371,7 +370,7 @@ export class LearningService {
   /** Writes knowledge/scenarios/learned.yaml (or removes it when nothing is approved). */
   async exportToKnowledgeDir(): Promise<{ file: string; subIntents: number }> {
     const approved = await KnowledgeCandidate.find({ status: 'approved' }).lean<KnowledgeCandidateRecord[]>();
-    const file = path.join(this.options.knowledgeDir, 'scenarios', LEARNED_SOURCE);
+    const file = path.join(this.options.knowledgeDir, 'scenarios', LEARNED_KNOWLEDGE_FILE);
     if (!approved.length) {
       await fs.rm(file, { force: true });
       return { file, subIntents: 0 };

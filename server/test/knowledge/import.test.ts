@@ -56,4 +56,25 @@ describe('knowledge import', () => {
     expect((await Solution.findById('invoice/e-invoice/issue|*|*').lean())?.status).toBe('retired');
     expect((await SubIntent.findById('faq/general/a1').lean())?.status).toBe('published');
   });
+
+  it('seeds the learning module\'s learned.yaml into a database without it, then leaves those entries to that module', async () => {
+    const learned = (answer: string) => [
+      'id: learned', 'name: 新学知识', 'intents:', '  - id: general', '    name: 综合', '    subIntents:',
+      '      - id: c1', '        name: 疫苗不良反应', '        questions: [打疫苗后不良反应保险管吗, 疫苗反应能赔吗, 疫苗出问题保险赔不赔, 接种疫苗后生病了能理赔吗, 疫苗不良反应理赔, 疫苗副作用保险管不管]',
+      '        solutions:', '          - id: default', `            text: ${answer}`, '',
+    ].join('\n');
+    const file = path.join(dir, 'scenarios', 'learned.yaml');
+    fs.writeFileSync(file, learned('按条款约定的意外或疾病责任处理。'));
+    const seeded = await importKnowledgeDirectory(dir, { by: 'erin' });
+    expect(seeded.changes.map((c) => `${c.action} ${c.id}`).sort()).toEqual([
+      'created learned', 'created learned/general', 'created learned/general/c1', 'created learned/general/c1|*|*',
+    ]);
+
+    // A stale copy of the file neither reverts nor (once gone) retires what the learning module now keeps.
+    fs.writeFileSync(file, learned('旧的答案。'));
+    expect((await importKnowledgeDirectory(dir, { by: 'erin' })).changes).toEqual([]);
+    fs.rmSync(file);
+    expect((await importKnowledgeDirectory(dir, { by: 'erin' })).changes).toEqual([]);
+    expect(await Solution.findById('learned/general/c1|*|*').lean()).toMatchObject({ status: 'published', text: '按条款约定的意外或疾病责任处理。' });
+  });
 });

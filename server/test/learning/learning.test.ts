@@ -12,6 +12,7 @@ import { BlendedUnderstander } from '../../src/conversation/understand';
 import type { InboundMessage } from '../../src/conversation/types';
 import { EventBus } from '../../src/events/bus';
 import { importKnowledgeDirectory } from '../../src/knowledge/importer';
+import { SubIntent } from '../../src/knowledge/models';
 import { KnowledgeBase } from '../../src/knowledge/service';
 import { KnowledgeCandidate, UnansweredQuestion } from '../../src/learning/models';
 import { useTestDatabase } from '../support/database';
@@ -139,6 +140,14 @@ describe('the knowledge base that learns from unanswered questions', () => {
     expect(knowledge.search('犹豫期内退保能全额退吗')[0].id).toBe('surrender/cooling-off/full-refund');
   });
 
+  it('an import of knowledge/ made before the export leaves the published learned knowledge alone', async () => {
+    expect(fs.existsSync(path.join(dir, 'scenarios', 'learned.yaml'))).toBe(false);
+    const reimport = await importKnowledgeDirectory(dir, { by: 'deploy' });
+    expect(reimport.changes).toEqual([]);
+    await knowledge.refreshIfChanged();
+    expect(knowledge.search('疫苗出现不良反应保险管吗')[0].id).toMatch(/^learned\/general\//);
+  });
+
   it('exports the published knowledge to knowledge/scenarios/learned.yaml, which re-imports as no change', async () => {
     const res = await api('POST', '/api/learning/export');
     const { file, subIntents } = (await res.json()) as { file: string; subIntents: number };
@@ -151,6 +160,23 @@ describe('the knowledge base that learns from unanswered questions', () => {
     const download = await api('GET', '/api/learning/export');
     expect(download.headers.get('content-type')).toContain('yaml');
     expect(await download.text()).toBe(yaml);
+  });
+
+  it('rejecting a published candidate takes it out of service, and the exported file does not bring it back', async () => {
+    const [published] = await insight.learning.candidates('approved');
+    const subIntentId = published.subIntentId!;
+    const res = await api('POST', `/api/learning/candidates/${published._id}/reject`, { reason: '条款已更新' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'rejected', rejectReason: '条款已更新' });
+    expect((await SubIntent.findById(subIntentId).lean())?.status).toBe('retired');
+    await knowledge.refreshIfChanged();
+    expect(knowledge.search('疫苗出现不良反应保险管吗').map((hit) => hit.id)).not.toContain(subIntentId);
+
+    // knowledge/scenarios/learned.yaml still has it (exported before): a deploy's import leaves it retired.
+    expect(fs.readFileSync(path.join(dir, 'scenarios', 'learned.yaml'), 'utf8')).toContain('疫苗不良反应是否保障');
+    expect((await importKnowledgeDirectory(dir, { by: 'deploy' })).changes).toEqual([]);
+    expect((await SubIntent.findById(subIntentId).lean())?.status).toBe('retired');
+    expect(await (await api('GET', '/api/learning/export')).text()).not.toContain('疫苗不良反应是否保障');
   });
 
   it('a rejected candidate absorbs its topic instead of being proposed again; edits are validated', async () => {
