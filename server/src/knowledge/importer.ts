@@ -148,9 +148,15 @@ export async function publishKnowledgeRevision(changedSolutionIds: readonly stri
   }
 }
 
+/**
+ * The newest published revision. Raising the stored number is a read-modify-write on FerretDB/SQLite, so of two
+ * publishers at once one raise can be lost; their notes cannot (each is an insert of its own number), so notes
+ * past the stored number count too.
+ */
 export async function currentKnowledgeRevision(): Promise<number> {
-  const doc = await KnowledgeRevision.findById(KNOWLEDGE_REVISION_ID).lean();
-  return doc?.revision ?? 0;
+  let revision = (await KnowledgeRevision.findById(KNOWLEDGE_REVISION_ID).lean())?.revision ?? 0;
+  while (await KnowledgeRevisionNote.exists({ _id: revisionNoteId(revision + 1) })) revision++;
+  return revision;
 }
 
 /** Human-readable diff for `--dry-run`. */

@@ -121,6 +121,14 @@ describe('knowledge base: retrieval and answer selection', () => {
     const notes = await KnowledgeRevisionNote.find({ _id: { $in: published.map(revisionNoteId) } }).lean();
     expect(notes.map((n) => n.solutionIds ?? 'many').sort()).toEqual([['a|*|*'], ['b|*|*'], 'many'].sort());
   });
+
+  it('counts a published revision whose raise was lost (concurrent read-modify-writes on FerretDB)', async () => {
+    const published = await publishKnowledgeRevision(['lost|*|*']);
+    // What a second publisher's stale write leaves: the stored number one behind the newest note.
+    await KnowledgeRevision.updateOne({ _id: KNOWLEDGE_REVISION_ID }, { $set: { revision: published - 1 } });
+    expect(await currentKnowledgeRevision()).toBe(published);
+    expect(await publishKnowledgeRevision([])).toBe(published + 1);
+  });
 });
 
 describe('agent knowledge search API', () => {
