@@ -46,7 +46,7 @@ export async function runKnowledgeBench(scale: KnowledgeScale = LARGE_INSURER, q
   const set = generateKnowledge(scale);
   const bar = progressBar('import');
   const importStarted = performance.now();
-  const report = await importKnowledge(set, { by: 'bench', ownsSource: () => true, onProgress: bar.update });
+  const report = await importKnowledge(set, { by: 'bench', owns: () => true, onProgress: bar.update });
   bar.stop();
   const importSeconds = (performance.now() - importStarted) / 1000;
 

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { LEARNED_KNOWLEDGE_FILE, readFaqFile, readKnowledgeDir, type KnowledgeSet } from './source';
 import { isDuplicateKey } from '../db/duplicate-key';
 
-type Layer = 'scenario' | 'intent' | 'subIntent' | 'solution';
+export type KnowledgeLayer = 'scenario' | 'intent' | 'subIntent' | 'solution';
+type Layer = KnowledgeLayer;
 
 export interface PlannedChange { layer: Layer; id: string; action: 'created' | 'updated' | 'retired'; source: string }
 export interface ImportReport { changes: PlannedChange[]; unchanged: number; revision?: number }
@@ -16,7 +17,7 @@ export interface ImportOptions {
   /** Compute and return the diff without writing. */
   dryRun?: boolean;
   /** Which existing entries this import owns: those it does not mention any more are retired. */
-  ownsSource(source: string): boolean;
+  owns(entry: { layer: KnowledgeLayer; id: string; source: string }): boolean;
   /** Entries from these sources are created when missing and otherwise left as they are: another owner keeps them. */
   seedsOnlySource?(source: string): boolean;
   onProgress?(done: number, total: number): void;
@@ -105,7 +106,7 @@ export async function importKnowledge(set: KnowledgeSet, options: ImportOptions)
     }
 
     for (const [id, before] of existing) {
-      if (mentioned.has(id) || before.status === 'retired' || !options.ownsSource(before.source)) continue;
+      if (mentioned.has(id) || before.status === 'retired' || !options.owns({ layer, id, source: before.source })) continue;
       const version = before.version + 1;
       changes.push({ layer, id, action: 'retired', source: before.source });
       writes.push({ updateOne: { filter: { _id: id }, update: { $set: { status: 'retired', version, updatedBy: options.by } } } });
@@ -179,17 +180,17 @@ export function describeChanges(report: ImportReport, limit = 50): string {
  */
 export async function importKnowledgeDirectory(
   dir: string,
-  options: Omit<ImportOptions, 'ownsSource' | 'seedsOnlySource'>,
+  options: Omit<ImportOptions, 'owns' | 'seedsOnlySource'>,
 ): Promise<ImportReport> {
   return importKnowledge(readKnowledgeDir(dir), {
     ...options,
-    ownsSource: (source) => /\.ya?ml$/.test(source) && source !== LEARNED_KNOWLEDGE_FILE,
+    owns: ({ source }) => /\.ya?ml$/.test(source) && source !== LEARNED_KNOWLEDGE_FILE,
     seedsOnlySource: (source) => source === LEARNED_KNOWLEDGE_FILE,
   });
 }
 
 /** An operator's FAQ (JSONL or CSV) → the store; rows removed from that same file are retired. */
-export async function importFaqFile(file: string, options: Omit<ImportOptions, 'ownsSource'>): Promise<ImportReport> {
+export async function importFaqFile(file: string, options: Omit<ImportOptions, 'owns'>): Promise<ImportReport> {
   const source = path.basename(file);
-  return importKnowledge(readFaqFile(file), { ...options, ownsSource: (s) => s === source });
+  return importKnowledge(readFaqFile(file), { ...options, owns: (entry) => entry.source === source });
 }

@@ -331,8 +331,18 @@ export class LearningService {
     return this.publishSet(this.knowledgeSetOf(approved), by);
   }
 
-  private publishSet(set: KnowledgeSet, by: string): Promise<ImportReport> {
-    return importKnowledge(set, { by: `learning:${by}`, ownsSource: (source) => source === LEARNED_KNOWLEDGE_FILE });
+  /**
+   * Publishes the approved candidates' knowledge and retires that of the others this module knows. Learned entries
+   * of no candidate here (seeded from learned.yaml into a new database) are left in service, as are the shared
+   * scenario and intent.
+   */
+  private async publishSet(set: KnowledgeSet, by: string): Promise<ImportReport> {
+    const known = new Set((await KnowledgeCandidate.find({}, { _id: 1 }).lean<Array<{ _id: string }>>()).map((c) => c._id));
+    const candidateOf = (entryId: string) => entryId.split('|')[0].slice(`${LEARNED_SCENARIO_ID}/${LEARNED_INTENT}/`.length);
+    return importKnowledge(set, {
+      by: `learning:${by}`,
+      owns: ({ layer, id, source }) => source === LEARNED_KNOWLEDGE_FILE && (layer === 'subIntent' || layer === 'solution') && known.has(candidateOf(id)),
+    });
   }
 
   /** The YAML of `knowledge/scenarios/learned.yaml` for the given approved candidates. */

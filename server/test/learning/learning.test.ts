@@ -179,6 +179,20 @@ describe('the knowledge base that learns from unanswered questions', () => {
     expect(await (await api('GET', '/api/learning/export')).text()).not.toContain('疫苗不良反应是否保障');
   });
 
+  it('learned knowledge seeded from the file for no candidate here stays in service when the module publishes', async () => {
+    const seeded = [
+      'id: learned', 'name: 新学知识', 'intents:', '  - id: general', '    name: 新学问题', '    subIntents:',
+      '      - id: restored-1', '        name: 宠物险能否理赔', '        questions: [宠物看病保险能报吗, 猫狗生病保险赔不赔]',
+      '        solutions:', '          - id: default', '            text: 宠物医疗险按条款报销。', '',
+    ].join('\n');
+    fs.writeFileSync(path.join(dir, 'scenarios', 'learned.yaml'), seeded);
+    const restored = await importKnowledgeDirectory(dir, { by: 'restore' });
+    expect(restored.changes.map((c) => `${c.action} ${c.id}`)).toEqual(['created learned/general/restored-1', 'created learned/general/restored-1|*|*']);
+    const report = await insight.learning.publishAll('test');
+    expect(report.changes).toEqual([]);
+    expect((await SubIntent.findById('learned/general/restored-1').lean())?.status).toBe('published');
+  });
+
   it('a rejected candidate absorbs its topic instead of being proposed again; edits are validated', async () => {
     // Straight to the collector: which of these the fixture's retrieval happens to half-match is not the point here.
     let n = 0;
