@@ -6,9 +6,8 @@ import { LEARNED_KNOWLEDGE_FILE, readFaqFile, readKnowledgeDir, type KnowledgeSe
 import { isDuplicateKey } from '../db/duplicate-key';
 
 export type KnowledgeLayer = 'scenario' | 'intent' | 'subIntent' | 'solution';
-type Layer = KnowledgeLayer;
 
-export interface PlannedChange { layer: Layer; id: string; action: 'created' | 'updated' | 'retired'; source: string }
+export interface PlannedChange { layer: KnowledgeLayer; id: string; action: 'created' | 'updated' | 'retired'; source: string }
 export interface ImportReport { changes: PlannedChange[]; unchanged: number; revision?: number }
 
 export interface ImportOptions {
@@ -26,7 +25,7 @@ export interface ImportOptions {
 const BATCH = 2_000;
 
 interface LayerSpec {
-  layer: Layer;
+  layer: KnowledgeLayer;
   model: Model<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- the four layer models differ only in fields
   entries: Array<{ id: string; source: string; fields: Record<string, unknown> }>;
 }
@@ -64,7 +63,7 @@ export async function importKnowledge(set: KnowledgeSet, options: ImportOptions)
     }
 
     const writes: Parameters<typeof model.bulkWrite>[0] = [];
-    const log: Array<{ entity: Layer; entityId: string; action: string; version: number; by: string; at: Date }> = [];
+    const log: Array<{ entity: KnowledgeLayer; entityId: string; action: string; version: number; by: string; at: Date }> = [];
     const now = new Date();
     const flush = async () => {
       if (options.dryRun || writes.length === 0) return;
