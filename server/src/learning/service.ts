@@ -351,7 +351,7 @@ export class LearningService {
     const document = {
       id: LEARNED_SCENARIO_ID,
       name: '新学知识',
-      description: '由未解答问题聚类、主管审核后发布的知识（由看板导出，只在新数据库中导入；下线请驳回其候选：POST /api/learning/candidates/<id>/reject。移入其他场景文件后，请驳回原候选）',
+      description: '由未解答问题聚类、主管审核后发布的知识（由看板导出，只在新数据库中导入；下线请在看板「已发布的新学知识」中操作。移入其他场景文件后，请在那里下线原条目）',
       intents: [{
         id: LEARNED_INTENT,
         name: '新学问题',

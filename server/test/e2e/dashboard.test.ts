@@ -12,6 +12,7 @@ import { BlendedUnderstander } from '../../src/conversation/understand';
 import { EventBus } from '../../src/events/bus';
 import { listen } from '../../src/http/server-lifecycle';
 import { importKnowledgeDirectory } from '../../src/knowledge/importer';
+import { SubIntent } from '../../src/knowledge/models';
 import { KnowledgeBase } from '../../src/knowledge/service';
 import { KNOWLEDGE_DIR } from '../../src/knowledge/source';
 import { KnowledgeCandidate } from '../../src/learning/models';
@@ -27,7 +28,7 @@ useTestDatabase(__filename);
 /** The few Playwright calls used here (playwright-core is loaded at run time: it is a dev dependency). */
 interface PlaywrightPage {
   goto(url: string, options?: { waitUntil?: 'load' | 'networkidle' }): Promise<unknown>;
-  waitForSelector(selector: string, options?: { timeout?: number }): Promise<unknown>;
+  waitForSelector(selector: string, options?: { timeout?: number; state?: 'attached' | 'detached' | 'visible' | 'hidden' }): Promise<unknown>;
   /** A JavaScript expression evaluated in the page (a string: this project compiles without the DOM types). */
   evaluate<T>(expression: string): Promise<T>;
   screenshot(options: { path: string; fullPage?: boolean }): Promise<unknown>;
@@ -138,5 +139,16 @@ describe('manager dashboard in a real browser (Debian Chromium, headless)', () =
     await page.click('#review-queue .candidate button');
     for (let i = 0; i < 50 && (await KnowledgeCandidate.countDocuments({ status: 'approved' })) === 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(await KnowledgeCandidate.countDocuments({ status: 'approved' })).toBe(1);
+
+    // It is listed as learned knowledge in service, and can be taken out of service from there.
+    const [approved] = await KnowledgeCandidate.find({ status: 'approved' }).lean();
+    const learned = `#learned-knowledge [data-learned="${approved._id}"]`;
+    await page.waitForSelector(learned, { timeout: 10_000 });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-learned.png'), fullPage: true });
+    await page.click(`${learned} button`);
+    // The page reloads its list once the server has answered: by then the knowledge is retired.
+    await page.waitForSelector(learned, { state: 'detached', timeout: 10_000 });
+    expect(await KnowledgeCandidate.findById(approved._id).lean()).toMatchObject({ status: 'rejected', rejectReason: '主管下线' });
+    expect((await SubIntent.findById(approved.subIntentId).lean())?.status).toBe('retired');
   }, 120_000);
 });

@@ -24,6 +24,8 @@ export interface DashboardOverview {
   hotIssues: HotIssue[];
   forecast: ForecastResult;
   reviewQueue: Array<Pick<KnowledgeCandidateRecord, '_id' | 'name' | 'questionCount' | 'questions' | 'suggestedAnswers' | 'firstSeenAt' | 'lastSeenAt' | 'nearestExisting'>>;
+  /** Learned knowledge in service (approved candidates), newest questions first: a manager can take one out. */
+  learnedKnowledge: Array<Pick<KnowledgeCandidateRecord, '_id' | 'name' | 'questions' | 'answer' | 'reviewedBy' | 'reviewedAt'>>;
 }
 
 export interface OverviewSources {
@@ -74,11 +76,12 @@ export async function dashboardOverview(sources: OverviewSources, hours: number)
     .slice(0, 8)
     .map((i) => ({ _id: i._id, conversationId: i.conversationId, agentIds: i.agentIds, score: i.score, endedAt: i.endedAt, rules: [...new Set(i.hits.map((h) => h.rule))] }));
 
-  const [alerts, hotIssues, forecast, pending] = await Promise.all([
+  const [alerts, hotIssues, forecast, pending, published] = await Promise.all([
     sources.alerts.recent(20),
     sources.hotIssues.evaluate({ raiseAlerts: false }),
     sources.hotIssues.forecast('messages', 'all'),
     sources.learning.candidates('pending', 20),
+    sources.learning.candidates('approved', 50),
   ]);
 
   return {
@@ -98,6 +101,9 @@ export async function dashboardOverview(sources: OverviewSources, hours: number)
     reviewQueue: pending.map((c) => ({
       _id: c._id, name: c.name, questionCount: c.questionCount, questions: c.questions.slice(0, 5), suggestedAnswers: c.suggestedAnswers.slice(0, 2),
       firstSeenAt: c.firstSeenAt, lastSeenAt: c.lastSeenAt, nearestExisting: c.nearestExisting,
+    })),
+    learnedKnowledge: published.map((c) => ({
+      _id: c._id, name: c.name, questions: c.questions.slice(0, 5), answer: c.answer, reviewedBy: c.reviewedBy, reviewedAt: c.reviewedAt,
     })),
   };
 }

@@ -195,12 +195,35 @@
     });
   }
 
+  function renderLearnedKnowledge(o) {
+    var box = document.getElementById('learned-knowledge');
+    clear(box);
+    if (!o.learnedKnowledge.length) box.appendChild(el('div', { className: 'empty', text: '还没有发布新学知识' }));
+    o.learnedKnowledge.forEach(function (c) {
+      var status = el('span', { className: 'empty' });
+      var retire = el('button', { type: 'button', text: '下线' });
+      retire.addEventListener('click', function () {
+        retire.disabled = true;
+        review(c._id, 'reject', { reason: '主管下线' }).then(function () { status.textContent = '已下线'; load(); }, function (e) { retire.disabled = false; status.textContent = '失败：' + e.message; });
+      });
+      box.appendChild(el('div', { className: 'candidate', 'data-learned': c._id }, [
+        el('div', { className: 'head' }, [
+          el('strong', { text: c.name }),
+          el('span', { className: 'badge', text: (c.reviewedBy || '') + (c.reviewedAt ? ' ' + new Date(c.reviewedAt).toLocaleDateString('zh-CN') + ' 发布' : '') }),
+        ]),
+        el('div', { className: 'questions', text: '示例：' + c.questions.join(' / ') }),
+        el('div', { text: c.answer || '' }),
+        retire, status,
+      ]));
+    });
+  }
+
   function load() {
     return fetch('/api/dashboard/overview?hours=24', { credentials: 'same-origin' })
       .then(function (res) { if (res.status === 401) { location.href = '/dashboard/login'; throw new Error('signed out'); } return res.json(); })
       .then(function (o) {
         renderKpis(o); renderVolume(o); renderEmotions(o); renderHandoffs(o); renderQa(o); renderForecast(o);
-        renderHotIssues(o); renderAlerts(o); renderInspections(o); renderReviewQueue(o);
+        renderHotIssues(o); renderAlerts(o); renderInspections(o); renderReviewQueue(o); renderLearnedKnowledge(o);
         document.getElementById('updated').textContent = new Date(o.generatedAt).toLocaleString('zh-CN');
         document.body.setAttribute('data-ready', 'true');
       })
