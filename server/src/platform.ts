@@ -11,7 +11,7 @@ import { EventBus } from './events/bus';
 import { healthRoutes } from './health/routes';
 import { KnowledgeBase } from './knowledge/service';
 import { agentKnowledgeRoutes } from './knowledge/routes';
-import { importKnowledgeDirectory } from './knowledge/importer';
+import { importKnowledgeDirectory, knowledgeDirChangedSinceImport } from './knowledge/importer';
 import { Scenario } from './knowledge/models';
 import { KNOWLEDGE_DIR } from './knowledge/source';
 import { ConversationPipeline } from './conversation/pipeline';
@@ -70,6 +70,9 @@ export async function createPlatform(
     logger.info('empty knowledge store: importing knowledge/');
     const report = await importKnowledgeDirectory(KNOWLEDGE_DIR, { by: 'startup-seed' });
     logger.info({ changes: report.changes.length }, 'knowledge imported');
+  } else if (await knowledgeDirChangedSinceImport(KNOWLEDGE_DIR)) {
+    // Not imported here: several instances may be starting, and an operator may want the dry run first.
+    logger.warn({ dir: KNOWLEDGE_DIR }, 'knowledge/ has changed since it was last imported: `npm run knowledge:import` loads it (add `-- --dry-run` to see the diff first)');
   }
   const knowledge = new KnowledgeBase();
   await knowledge.refreshIfChanged();

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Model } from 'mongoose';
-import { Intent, KnowledgeChange, KnowledgeRevision, KnowledgeRevisionNote, revisionNoteId, Scenario, Solution, SubIntent } from './models';
+import { Intent, KnowledgeChange, KnowledgeImportMark, KnowledgeRevision, KnowledgeRevisionNote, revisionNoteId, Scenario, Solution, SubIntent } from './models';
 import path from 'node:path';
-import { LEARNED_KNOWLEDGE_FILE, readFaqFile, readKnowledgeDir, type KnowledgeSet } from './source';
+import { LEARNED_KNOWLEDGE_FILE, readFaqFile, readKnowledgeDir, scenarioFilesFingerprint, type KnowledgeSet } from './source';
 import { isDuplicateKey } from '../db/duplicate-key';
 
 export type KnowledgeLayer = 'scenario' | 'intent' | 'subIntent' | 'solution';
@@ -181,11 +181,22 @@ export async function importKnowledgeDirectory(
   dir: string,
   options: Omit<ImportOptions, 'owns' | 'seedsOnlySource'>,
 ): Promise<ImportReport> {
-  return importKnowledge(readKnowledgeDir(dir), {
+  const fingerprint = scenarioFilesFingerprint(dir);
+  const report = await importKnowledge(readKnowledgeDir(dir), {
     ...options,
     owns: ({ source }) => /\.ya?ml$/.test(source) && source !== LEARNED_KNOWLEDGE_FILE,
     seedsOnlySource: (source) => source === LEARNED_KNOWLEDGE_FILE,
   });
+  if (!options.dryRun) {
+    await KnowledgeImportMark.updateOne({ _id: path.resolve(dir) }, { $set: { fingerprint, by: options.by, at: new Date() } }, { upsert: true });
+  }
+  return report;
+}
+
+/** Whether a knowledge/ folder's scenario files changed since it was last imported; undefined if it never was. */
+export async function knowledgeDirChangedSinceImport(dir: string): Promise<boolean | undefined> {
+  const mark = await KnowledgeImportMark.findById(path.resolve(dir)).lean();
+  return mark ? mark.fingerprint !== scenarioFilesFingerprint(dir) : undefined;
 }
 
 /** An operator's FAQ (JSONL or CSV) → the store; rows removed from that same file are retired. */

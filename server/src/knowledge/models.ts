@@ -114,6 +114,17 @@ const knowledgeRevisionNoteSchema = new Schema(
   { versionKey: false },
 );
 
+/** Which knowledge/ folder was last imported, as what (see scenarioFilesFingerprint): one document per folder path. */
+const knowledgeImportMarkSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    fingerprint: { type: String, required: true },
+    by: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
 export const Scenario = mongoose.model('Scenario', scenarioSchema);
 export const Intent = mongoose.model('Intent', intentSchema);
 export const SubIntent = mongoose.model('SubIntent', subIntentSchema);
@@ -121,6 +132,7 @@ export const Solution = mongoose.model('Solution', solutionSchema);
 export const KnowledgeChange = mongoose.model('KnowledgeChange', knowledgeChangeSchema);
 export const KnowledgeRevision = mongoose.model('KnowledgeRevision', knowledgeRevisionSchema);
 export const KnowledgeRevisionNote = mongoose.model('KnowledgeRevisionNote', knowledgeRevisionNoteSchema);
+export const KnowledgeImportMark = mongoose.model('KnowledgeImportMark', knowledgeImportMarkSchema);
 export const revisionNoteId = (revision: number) => String(revision).padStart(12, '0');
 
 export type ScenarioDoc = InferSchemaType<typeof scenarioSchema>;

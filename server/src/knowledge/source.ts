@@ -170,13 +170,28 @@ export function parseScenarioFile(file: string, content: string, into: Knowledge
 }
 
 /** Reads every scenario file under `dir/scenarios`; throws one error listing every problem. */
+function scenarioFiles(scenariosDir: string): string[] {
+  return fs.existsSync(scenariosDir) ? fs.readdirSync(scenariosDir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
+}
+
+/**
+ * A hash of the scenario files a directory import reads (the learning module's file aside: an import only seeds it),
+ * to tell whether knowledge/ changed since it was last imported.
+ */
+export function scenarioFilesFingerprint(dir: string = KNOWLEDGE_DIR): string {
+  const scenariosDir = path.join(dir, 'scenarios');
+  const hash = createHash('sha256');
+  for (const file of scenarioFiles(scenariosDir).filter((f) => f !== LEARNED_KNOWLEDGE_FILE)) {
+    hash.update(`${file}\n`).update(fs.readFileSync(path.join(scenariosDir, file))).update('\n');
+  }
+  return hash.digest('hex');
+}
+
 export function readKnowledgeDir(dir: string = KNOWLEDGE_DIR): KnowledgeSet {
   const scenariosDir = path.join(dir, 'scenarios');
   const set = emptySet();
   const problems: string[] = [];
-  const files = fs.existsSync(scenariosDir)
-    ? fs.readdirSync(scenariosDir).filter((f) => /\.ya?ml$/.test(f)).sort()
-    : [];
+  const files = scenarioFiles(scenariosDir);
   for (const file of files) parseScenarioFile(file, fs.readFileSync(path.join(scenariosDir, file), 'utf8'), set, problems);
   const seenScenarios = new Set<string>();
   for (const scenario of set.scenarios) {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { importKnowledgeDirectory, importFaqFile, currentKnowledgeRevision } from '../../src/knowledge/importer';
+import { importKnowledgeDirectory, importFaqFile, currentKnowledgeRevision, knowledgeDirChangedSinceImport } from '../../src/knowledge/importer';
 import { KnowledgeChange, Solution, SubIntent } from '../../src/knowledge/models';
 import { FIXTURE_SCENARIOS, writeKnowledgeFixture } from '../support/knowledge-fixture';
 import { useTestDatabase } from '../support/database';
@@ -76,5 +76,22 @@ describe('knowledge import', () => {
     fs.rmSync(file);
     expect((await importKnowledgeDirectory(dir, { by: 'erin' })).changes).toEqual([]);
     expect(await Solution.findById('learned/general/c1|*|*').lean()).toMatchObject({ status: 'published', text: '按条款约定的意外或疾病责任处理。' });
+  });
+
+  it('tells whether the scenario files changed since the folder was last imported (npm start warns)', async () => {
+    await importKnowledgeDirectory(dir, { by: 'frank' });
+    expect(await knowledgeDirChangedSinceImport(dir)).toBe(false);
+    const claims = path.join(dir, 'scenarios', 'claims.yaml');
+    fs.writeFileSync(claims, fs.readFileSync(claims, 'utf8').replace('怎么报案', '如何报案'));
+    expect(await knowledgeDirChangedSinceImport(dir)).toBe(true);
+    await importKnowledgeDirectory(dir, { by: 'frank', dryRun: true });
+    expect(await knowledgeDirChangedSinceImport(dir)).toBe(true); // a dry run loads nothing
+    await importKnowledgeDirectory(dir, { by: 'frank' });
+    expect(await knowledgeDirChangedSinceImport(dir)).toBe(false);
+    // The dashboard's export of learned knowledge is not a change to import.
+    fs.writeFileSync(path.join(dir, 'scenarios', 'learned.yaml'), 'id: learned\nname: 新学知识\nintents: []\n');
+    expect(await knowledgeDirChangedSinceImport(dir)).toBe(false);
+    fs.rmSync(path.join(dir, 'scenarios', 'learned.yaml'));
+    expect(await knowledgeDirChangedSinceImport(writeKnowledgeFixture())).toBeUndefined();
   });
 });
