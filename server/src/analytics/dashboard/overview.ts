@@ -24,7 +24,7 @@ export interface DashboardOverview {
   hotIssues: HotIssue[];
   forecast: ForecastResult;
   reviewQueue: Array<Pick<KnowledgeCandidateRecord, '_id' | 'name' | 'questionCount' | 'questions' | 'suggestedAnswers' | 'firstSeenAt' | 'lastSeenAt' | 'nearestExisting'>>;
-  /** Learned knowledge in service (approved candidates), newest questions first: a manager can take one out. */
+  /** Learned knowledge in service (approved candidates), most asked first: a manager can take one out. */
   learnedKnowledge: Array<Pick<KnowledgeCandidateRecord, '_id' | 'name' | 'questions' | 'answer' | 'reviewedBy' | 'reviewedAt'>>;
 }
 
