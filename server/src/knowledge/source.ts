@@ -169,7 +169,6 @@ export function parseScenarioFile(file: string, content: string, into: Knowledge
   });
 }
 
-/** Reads every scenario file under `dir/scenarios`; throws one error listing every problem. */
 function scenarioFiles(scenariosDir: string): string[] {
   return fs.existsSync(scenariosDir) ? fs.readdirSync(scenariosDir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
 }
@@ -187,6 +186,7 @@ export function scenarioFilesFingerprint(dir: string = KNOWLEDGE_DIR): string {
   return hash.digest('hex');
 }
 
+/** Reads every scenario file under `dir/scenarios`; throws one error listing every problem. */
 export function readKnowledgeDir(dir: string = KNOWLEDGE_DIR): KnowledgeSet {
   const scenariosDir = path.join(dir, 'scenarios');
   const set = emptySet();
