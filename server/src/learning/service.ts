@@ -6,8 +6,9 @@ import type { BucketStore } from '../analytics/buckets';
 import { agentRepliesAfter, type TranscriptTurn } from '../conversation/transcripts';
 import type { EventBus } from '../events/bus';
 import type { DomainEvents } from '../events/types';
-import { badRequest, conflict, notFound } from '../http/errors';
+import { badRequest, conflict, HttpError, notFound } from '../http/errors';
 import { importKnowledge, type ImportReport } from '../knowledge/importer';
+import { SubIntent } from '../knowledge/models';
 import { LEARNED_KNOWLEDGE_FILE, OFFICIAL_ACCOUNT_TEXT_LIMIT, parseScenarioFile, type KnowledgeSet } from '../knowledge/source';
 import { clusterQuestions, createQuestionAnalyzer, phrasingKey } from './clustering';
 import {
@@ -15,6 +16,7 @@ import {
   type CandidateState, type KnowledgeCandidateRecord, type SuggestedAnswer, type UnansweredQuestionRecord,
 } from './models';
 import { isDuplicateKey } from '../db/duplicate-key';
+import { LeaseBusyError, withLease } from '../db/lease';
 
 /**
  * The knowledge base that learns: questions the bot missed are collected, clustered into candidate sub-intents,
@@ -25,6 +27,8 @@ import { isDuplicateKey } from '../db/duplicate-key';
 
 export const LEARNED_SCENARIO_ID = 'learned';
 export const LEARNED_INTENT = 'general';
+/** Serialises publishing of learned knowledge across instances. */
+const PUBLISH_LEASE = 'learning:publish';
 
 export interface LearningOptions {
   events: EventBus;
@@ -294,14 +298,14 @@ export class LearningService {
     const approved: KnowledgeCandidateRecord = {
       ...reviewed, answer, status: 'approved', subIntentId: `${LEARNED_SCENARIO_ID}/${LEARNED_INTENT}/${id}`,
     };
-    // Build and validate the whole published set before changing anything.
+    // Validate the whole published set before changing anything.
     const others = (await KnowledgeCandidate.find({ status: 'approved' }).lean<KnowledgeCandidateRecord[]>()).filter((c) => c._id !== id);
-    const set = this.knowledgeSetOf([...others, approved]);
+    this.knowledgeSetOf([...others, approved]);
     await KnowledgeCandidate.updateOne(
       { _id: id },
       { $set: { status: 'approved', name: approved.name, questions: approved.questions, answer, subIntentId: approved.subIntentId, reviewedBy: by, reviewedAt: this.options.now() } },
     );
-    const report = await this.publishSet(set, by);
+    const report = await this.publishAll(by);
     await KnowledgeCandidate.updateOne({ _id: id }, { $set: { publishedRevision: report.revision } });
     this.options.events.publish('knowledge.learned_published', {
       candidateIds: [id], subIntentIds: [approved.subIntentId!], revision: report.revision, by, at: this.options.now(),
@@ -325,23 +329,41 @@ export class LearningService {
     return cleaned;
   }
 
-  /** Re-publishes every approved candidate (e.g. after restoring the database). */
+  /**
+   * Publishes every approved candidate (after each review, or after restoring the database). Reviews on several
+   * instances at once take turns: each reads the approved set only once it holds the lease, so the last to publish
+   * sees every review before it, and no stale set (one with a candidate rejected meanwhile) lands after it.
+   */
   async publishAll(by: string): Promise<ImportReport> {
-    const approved = await KnowledgeCandidate.find({ status: 'approved' }).lean<KnowledgeCandidateRecord[]>();
-    return this.publishSet(this.knowledgeSetOf(approved), by);
+    try {
+      return await withLease(PUBLISH_LEASE, async () => {
+        const approved = await KnowledgeCandidate.find({ status: 'approved' }).lean<KnowledgeCandidateRecord[]>();
+        return this.publishSet(this.knowledgeSetOf(approved), by);
+      });
+    } catch (err) {
+      if (err instanceof LeaseBusyError) throw new HttpError(503, 'publishing_busy', 'learned knowledge is being published by another review; try again shortly');
+      throw err;
+    }
   }
 
   /**
    * Publishes the approved candidates' knowledge and retires that of the others this module knows. Learned entries
-   * of no candidate here (seeded from learned.yaml into a new database) are left in service, as are the shared
-   * scenario and intent.
+   * of no candidate here (seeded from learned.yaml into a new database) are left in service. The shared scenario and
+   * intent are retired only when no learned sub-intent is left in them, so agents do not browse an empty branch.
    */
   private async publishSet(set: KnowledgeSet, by: string): Promise<ImportReport> {
     const known = new Set((await KnowledgeCandidate.find({}, { _id: 1 }).lean<Array<{ _id: string }>>()).map((c) => c._id));
     const candidateOf = (entryId: string) => entryId.split('|')[0].slice(`${LEARNED_SCENARIO_ID}/${LEARNED_INTENT}/`.length);
+    const seededOnly = (await SubIntent.find({ source: LEARNED_KNOWLEDGE_FILE, status: 'published' }, { _id: 1 }).lean<Array<{ _id: string }>>())
+      .filter((s) => !known.has(candidateOf(s._id)));
+    const branchEmpty = set.subIntents.length === 0 && seededOnly.length === 0;
     return importKnowledge(set, {
       by: `learning:${by}`,
-      owns: ({ layer, id, source }) => source === LEARNED_KNOWLEDGE_FILE && (layer === 'subIntent' || layer === 'solution') && known.has(candidateOf(id)),
+      owns: ({ layer, id, source }) => {
+        if (source !== LEARNED_KNOWLEDGE_FILE) return false;
+        if (layer === 'scenario' || layer === 'intent') return branchEmpty;
+        return known.has(candidateOf(id));
+      },
     });
   }
 
