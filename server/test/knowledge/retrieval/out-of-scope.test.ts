@@ -48,6 +48,20 @@ describe('confidence on questions the knowledge does not cover', () => {
     expect(top.confidence).toBeGreaterThanOrEqual(ANSWER_THRESHOLD);
   });
 
+  // Social insurance is the government's: the bot refers these to 12333 / 12393 instead of answering with a
+  // commercial product that shares their words (医保 → 医疗险).
+  it.each([
+    ['失业保险金在哪里申请', /social-insurance\/pension-unemployment-injury/],
+    ['个人交养老保险去哪里办', /social-insurance\/pension-unemployment-injury/],
+    ['生育津贴怎么领', /social-insurance\/public-medical-insurance/],
+    ['医保余额在哪查', /social-insurance\/public-medical-insurance/],
+    ['没有社保能买医疗险吗', /eligibility\/no-social-security/],
+  ])('government social insurance is referred, commercial questions about it are not: %s', (query, expected) => {
+    const [top] = full.search(query, 5);
+    expect(top.id).toMatch(expected);
+    expect(top.confidence).toBeGreaterThanOrEqual(ANSWER_THRESHOLD);
+  });
+
   it('knows how much of the query the winner contains', () => {
     expect(full.confidenceFeatures('退保能退多少钱')?.informativeCoverage).toBeGreaterThan(0.9);
     // "比特币" is nowhere in the knowledge: most of the query's informative mass stays unmatched.
