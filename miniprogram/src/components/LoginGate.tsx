@@ -31,7 +31,7 @@ export function LoginGate({ children }: { children: ReactNode }) {
     return (
       <View className='login-gate card'>
         <Text className='login-gate__title'>请先登录</Text>
-        <Text className='muted'>请在微信中打开安心保小程序。浏览器预览时，请输入登录码。</Text>
+        <Text className='muted'>请在微信中打开安心保小程序。浏览器预览时，请输入登录码（本地演示服务器接受任意登录码，同一登录码即同一位用户）。</Text>
         <Input
           className='input login-gate__input'
           placeholder='登录码'

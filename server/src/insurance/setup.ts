@@ -4,8 +4,10 @@ import type { AppConfig } from '../config';
 import { ConfigError } from '../config';
 import type { UserDelivery } from '../conversation/delivery';
 import type { Logger } from '../logging/logger';
+import { demoMiniProgramLogin } from '../channels/miniprogram-api/demo-login';
 import { MiniProgramSessions } from '../channels/miniprogram-api/sessions';
 import { miniProgramRoutes } from '../channels/miniprogram-api/routes';
+import { DemoPaymentGateway } from '../payments/demo-gateway';
 import { wechatPayGateway } from '../payments/gateway';
 import { payNotifyRoutes } from '../payments/routes';
 import { loadPaySettings } from '../payments/settings';
@@ -30,7 +32,8 @@ export interface InsuranceSetup {
 
 /**
  * Builds the insurance domain, mini-program login and WeChat Pay from the environment, for platform.ts and the CLIs.
- * Without WECHAT_MP_* the user routes answer 503; without WECHATPAY_* orders cannot be paid.
+ * Without WECHAT_MP_* the user routes answer 503 in production, and outside it a demo login and demo payments
+ * serve the h5 preview; with WECHAT_MP_* but no WECHATPAY_* orders cannot be paid.
  */
 export function setupInsurance(options: {
   config: AppConfig;
@@ -50,8 +53,16 @@ export function setupInsurance(options: {
 
   const storage = options.storage ?? defaultDocumentStorage(REPO_ROOT, options.config.DATA_DIR, settings.documentStorageDir);
   const wechat = mp ? new WeChatAppApi({ http: new WeChatHttpClient({ baseUrl: mp.apiBase }), appId: mp.appId, appSecret: mp.secret }) : undefined;
-  const insurance = createInsurance({
-    payments: pay && mp ? wechatPayGateway(pay, mp.appId) : undefined,
+  // Like the Official Account's demo account: outside production, no settings means a mini-program to try out.
+  const demo = !mp && options.config.NODE_ENV !== 'production';
+  const demoPayments = demo
+    ? new DemoPaymentGateway({
+      onPaid: (transaction) => insurance.purchases.onPaymentSucceeded(transaction),
+      onError: (err, orderId) => options.logger.error({ err, orderId }, 'demo payment could not be settled'),
+    })
+    : undefined;
+  const insurance: Insurance = createInsurance({
+    payments: pay && mp ? wechatPayGateway(pay, mp.appId) : demoPayments,
     notifier: new SubscriptionNotifier({
       sender: wechat,
       templates: mp?.templates ?? {},
@@ -64,7 +75,9 @@ export function setupInsurance(options: {
     renewalReminderDays: settings.renewalReminderDays,
     logger: options.logger,
   });
-  const sessions = wechat ? new MiniProgramSessions(wechat, settings.sessions) : undefined;
+  const login = wechat ?? (demo ? demoMiniProgramLogin : undefined);
+  const sessions = login ? new MiniProgramSessions(login, settings.sessions) : undefined;
+  if (demo) options.logger.info('mini-program: demo login (any login code is a demo customer) and demo payments (paid at once); set WECHAT_MP_* and WECHATPAY_* for real ones');
 
   const routers = [miniProgramRoutes({ insurance, sessions }), staffClaimRoutes({ insurance })];
   if (pay && mp) {
