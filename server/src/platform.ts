@@ -83,9 +83,11 @@ export async function createPlatform(
   const understanding = await createUnderstanding(knowledge, logger);
   stops.push(() => understanding.stop());
   const states = new ConversationStates();
+  // Human agents in WeCom: on when the WECOM_* settings are present.
+  const wecom = loadAgentDeskSettings();
   const pipeline = new ConversationPipeline({
     understander: understanding.understander, knowledge, config: wechatConfig, events,
-    staleClaimMs: config.CONVERSATION_STALE_CLAIM_MS, liveAnswers: insuranceLiveAnswers, states,
+    staleClaimMs: config.CONVERSATION_STALE_CLAIM_MS, liveAnswers: insuranceLiveAnswers, states, humanDesk: Boolean(wecom),
   });
   const conversations = new ConversationService(events, states);
   stops.push(startConversationHousekeeping(states, CONVERSATION_HOUSEKEEPING_INTERVAL_MS, logger));
@@ -125,8 +127,6 @@ export async function createPlatform(
     notBuiltMessage: 'the mini-program h5 build is missing: run `npm run build:h5` (or set MINIPROGRAM_H5_DIR)',
   }));
 
-  // Human agents in WeCom: on when the WECOM_* settings are present.
-  const wecom = loadAgentDeskSettings();
   if (wecom) {
     const desk = createAgentDesk({
       settings: wecom, delivery, conversations, events, logger, replies: wechatConfig.replies,
@@ -143,7 +143,7 @@ export async function createPlatform(
     routers.push(desk.customerTicketRoutes(miniProgramUser, (ctx) => ({ channel: 'miniprogram', userId: ctx.state.customer!.mpOpenId })));
     logger.info({ corpId: wecom.corpId, agentId: wecom.agentId }, 'WeCom agent desk ready');
   } else {
-    logger.info('WeCom agent desk off (no WECOM_* settings): handoffs wait in the conversation state');
+    logger.info('WeCom agent desk off (no WECOM_* settings): a handoff is recorded and the user is pointed to the hotline (replies.yaml handoffUnavailable); the bot keeps serving');
   }
 
   // Quality inspection, agent alerts, hot issues and forecasts, the learning knowledge base, the manager dashboard.

@@ -33,6 +33,8 @@ export const repliesSchema = z.object({
   handoff: z.string().min(1),
   handoffQueued: z.string().min(1),
   handoffNoAgent: z.string().min(1),
+  /** Said instead of `handoff` where no agent desk is set up (no WECOM_*): nobody would ever answer there. */
+  handoffUnavailable: z.string().min(1),
   voiceUnrecognised: z.string().min(1),
   image: z.string().min(1),
   location: z.string().min(1),

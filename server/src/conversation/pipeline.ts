@@ -42,6 +42,12 @@ export interface PipelineDeps {
   liveAnswers?: LiveAnswers;
   /** Conversation states; share one instance with ConversationService so both remember the same changes. */
   states?: ConversationStates;
+  /**
+   * Whether a human desk takes handoffs (default true). Without one, a handoff is still decided and recorded with its
+   * reasons, but the user is told where humans can be reached (replies.handoffUnavailable) and the bot keeps serving:
+   * a conversation waiting for an agent who can never come would go silent.
+   */
+  humanDesk?: boolean;
 }
 
 const NEUTRAL: EmotionReading = { label: 'none', intensity: 0, polarity: 'neutral' };
@@ -216,7 +222,8 @@ export class ConversationPipeline {
       if (type === 'subscribe' || type === 'scan') return { action: 'welcome', reason: `event ${type}` };
       if (type !== 'menu_click' || !text) return { action: 'acknowledge', reason: `event ${type ?? 'unknown'}` };
     }
-    if (conversation.state !== 'bot') return { action: 'relay_to_agent', reason: `conversation is ${conversation.state}` };
+    // Without a desk nobody reads a relay (one left from when a desk was set up): the bot serves again.
+    if (conversation.state !== 'bot' && this.deps.humanDesk !== false) return { action: 'relay_to_agent', reason: `conversation is ${conversation.state}` };
     if (!text || !understanding) return { action: 'acknowledge', reason: `${inbound.kind} message without text` };
     return decide({ inbound, text, understanding, state, rules: this.deps.config.handoffRules, facts: this.facts });
   }
@@ -248,7 +255,7 @@ export class ConversationPipeline {
       case 'ask_slot':
         return [{ kind: 'text', text: replies.askSlot[decision.slot] ?? replies.fallback }];
       case 'handoff':
-        return [{ kind: 'text', text: replies.handoff }];
+        return [{ kind: 'text', text: this.deps.humanDesk === false ? replies.handoffUnavailable : replies.handoff }];
       case 'welcome':
         return [{ kind: 'text', text: replies.welcome }];
       case 'fallback':
@@ -283,6 +290,7 @@ export class ConversationPipeline {
     const answered = decision.action === 'answer' ? this.deps.knowledge.getSubIntent(decision.subIntentId) : undefined;
     const next: ConversationDoc = {
       ...conversation,
+      ...(this.deps.humanDesk === false ? { state: 'bot' as const } : {}),
       seq: conversation.seq + 1,
       slots,
       emotions,
@@ -293,7 +301,9 @@ export class ConversationPipeline {
       lowConfidenceStreak: missed ? state.lowConfidenceStreak + 1 : decision.action === 'answer' ? 0 : state.lowConfidenceStreak,
     };
     if (answered) Object.assign(next, { lastScenarioId: answered.scenarioId, lastSubIntentId: answered.id });
-    if (decision.action === 'handoff') Object.assign(next, { state: 'waiting_agent', handoff: { reasons: decision.reasons, at: now }, lowConfidenceStreak: 0 });
+    if (decision.action === 'handoff') {
+      Object.assign(next, this.deps.humanDesk === false ? { lowConfidenceStreak: 0 } : { state: 'waiting_agent', handoff: { reasons: decision.reasons, at: now }, lowConfidenceStreak: 0 });
+    }
     return next;
   }
 

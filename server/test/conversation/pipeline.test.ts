@@ -29,13 +29,13 @@ const understander = scriptedUnderstander([
   { when: '医疗险', entities: [{ type: 'product', value: 'medical', text: '医疗险' }] },
 ]);
 
-function pipelineWithEvents(now?: () => Date) {
+function pipelineWithEvents(now?: () => Date, humanDesk?: boolean) {
   const events = new EventBus();
   const seen: Array<{ name: keyof DomainEvents; payload: unknown }> = [];
   for (const name of ['message.received', 'conversation.handed_off', 'question.unanswered'] as const) {
     events.on(name, (payload) => { seen.push({ name, payload }); });
   }
-  const pipeline = new ConversationPipeline({ understander, knowledge, config: loadWechatConfig(), events, now });
+  const pipeline = new ConversationPipeline({ understander, knowledge, config: loadWechatConfig(), events, now, humanDesk });
   return { pipeline, events, seen };
 }
 
@@ -97,6 +97,27 @@ describe('conversation pipeline', () => {
     const next = await pipeline.handle(text('u-human', '怎么报案'));
     expect(next.decision.action).toBe('relay_to_agent');
     expect(next.replies).toEqual([]);
+  });
+
+  it('without a human desk, a handoff is recorded but the user is pointed to the hotline and the bot keeps answering', async () => {
+    const { pipeline, events, seen } = pipelineWithEvents(undefined, false);
+    const result = await pipeline.handle(text('u-no-desk', '转人工'));
+    expect(result.decision).toMatchObject({ action: 'handoff', reasons: ['explicit_request'] });
+    expect(result.replies).toEqual([{ kind: 'text', text: loadWechatConfig().replies.handoffUnavailable }]);
+    await events.settled();
+    expect(seen.find((e) => e.name === 'conversation.handed_off')?.payload).toMatchObject({ reasons: ['explicit_request'], userId: 'u-no-desk' });
+    expect(await readConversation('official-account:u-no-desk')).toMatchObject({ state: 'bot' });
+    const next = await pipeline.handle(text('u-no-desk', '怎么报案'));
+    expect(next.decision).toMatchObject({ action: 'answer', subIntentId: 'claim-report/how/online' });
+  });
+
+  it('a conversation left waiting for an agent is served by the bot again once there is no desk', async () => {
+    await pipelineWithEvents().pipeline.handle(text('u-desk-removed', '转人工'));
+    expect(await readConversation('official-account:u-desk-removed')).toMatchObject({ state: 'waiting_agent' });
+    const { pipeline } = pipelineWithEvents(undefined, false);
+    const next = await pipeline.handle(text('u-desk-removed', '怎么报案'));
+    expect(next.decision).toMatchObject({ action: 'answer', subIntentId: 'claim-report/how/online' });
+    expect(await readConversation('official-account:u-desk-removed')).toMatchObject({ state: 'bot' });
   });
 
   it('returns the stored reply to a retried delivery without running again', async () => {
