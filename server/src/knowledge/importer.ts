@@ -20,9 +20,20 @@ export interface ImportOptions {
   /** Entries from these sources are created when missing and otherwise left as they are: another owner keeps them. */
   seedsOnlySource?(source: string): boolean;
   onProgress?(done: number, total: number): void;
+  /**
+   * Only entries under this id (the id itself, or ids continuing with '/' or '|') are read, compared and retired;
+   * every entry of the set must be under it. Lets a small owner (the learning module) publish without reading the
+   * whole store, which at an insurer's scale is 780,000 solutions.
+   */
+  idPrefix?: string;
 }
 
 const BATCH = 2_000;
+
+/** The id itself and the ids below it (path segments '/', solution variants '|'), RE2-compatible. */
+function idsUnder(prefix: string): RegExp {
+  return new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[/|])`);
+}
 
 interface LayerSpec {
   layer: KnowledgeLayer;
@@ -55,9 +66,14 @@ export async function importKnowledge(set: KnowledgeSet, options: ImportOptions)
   const changes: PlannedChange[] = [];
   let unchanged = 0;
 
+  const scope = options.idPrefix === undefined ? undefined : idsUnder(options.idPrefix);
+  if (scope) {
+    const outside = layers.flatMap((l) => l.entries).find((entry) => !scope.test(entry.id));
+    if (outside) throw new Error(`import scoped to "${options.idPrefix}" was given ${outside.id}`);
+  }
   for (const { layer, model, entries } of layers) {
     const existing = new Map<string, { contentHash: string; status: string; version: number; source: string }>();
-    for await (const doc of model.find({}, { contentHash: 1, status: 1, version: 1, source: 1 }).lean().cursor()) {
+    for await (const doc of model.find(scope ? { _id: { $regex: scope.source } } : {}, { contentHash: 1, status: 1, version: 1, source: 1 }).lean().cursor()) {
       const row = doc as { _id: string; contentHash: string; status: string; version: number; source: string };
       existing.set(row._id, row);
     }

@@ -359,6 +359,7 @@ export class LearningService {
     const branchEmpty = set.subIntents.length === 0 && seededOnly.length === 0;
     return importKnowledge(set, {
       by: `learning:${by}`,
+      idPrefix: LEARNED_SCENARIO_ID,
       owns: ({ layer, id, source }) => {
         if (source !== LEARNED_KNOWLEDGE_FILE) return false;
         if (layer === 'scenario' || layer === 'intent') return branchEmpty;

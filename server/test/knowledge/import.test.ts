@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { importKnowledgeDirectory, importFaqFile, currentKnowledgeRevision, knowledgeDirChangedSinceImport } from '../../src/knowledge/importer';
+import { importKnowledge, importKnowledgeDirectory, importFaqFile, currentKnowledgeRevision, knowledgeDirChangedSinceImport } from '../../src/knowledge/importer';
+import { parseScenarioFile, type KnowledgeSet } from '../../src/knowledge/source';
 import { KnowledgeChange, Solution, SubIntent } from '../../src/knowledge/models';
 import { FIXTURE_SCENARIOS, writeKnowledgeFixture } from '../support/knowledge-fixture';
 import { useTestDatabase } from '../support/database';
@@ -76,6 +77,27 @@ describe('knowledge import', () => {
     fs.rmSync(file);
     expect((await importKnowledgeDirectory(dir, { by: 'erin' })).changes).toEqual([]);
     expect(await Solution.findById('learned/general/c1|*|*').lean()).toMatchObject({ status: 'published', text: '按条款约定的意外或疾病责任处理。' });
+  });
+
+  it('an import scoped to an id prefix reads, compares and retires only the entries under it', async () => {
+    const set: KnowledgeSet = { scenarios: [], intents: [], subIntents: [], solutions: [] };
+    const problems: string[] = [];
+    parseScenarioFile('scoped.yaml', [
+      'id: learned', 'name: 新学知识', 'intents:', '  - id: general', '    name: 综合', '    subIntents:',
+      '      - id: c2', '        name: 宠物医疗', '        questions: [猫生病能报销吗, 狗狗看病保险管吗, 宠物医疗险怎么赔, 宠物住院能报吗, 宠物看病费用能赔吗, 给猫买的保险怎么理赔]',
+      '        solutions:', '          - id: default', '            text: 宠物医疗险按条款报销。', '',
+    ].join('\n'), set, problems);
+    expect(problems).toEqual([]);
+    // It owns every source, yet retires nothing outside "learned": c1 (under it, not in this set) goes, claims stay.
+    const everything = () => true;
+    const report = await importKnowledge(set, { by: 'frank', owns: everything, idPrefix: 'learned' });
+    expect(report.changes.map((c) => `${c.action} ${c.id}`).sort()).toEqual([
+      'created learned/general/c2', 'created learned/general/c2|*|*', 'retired learned/general/c1', 'retired learned/general/c1|*|*',
+    ]);
+    expect((await SubIntent.findById('claim-report/how-to-report/online-report').lean())?.status).toBe('published');
+
+    const stray = { ...set, subIntents: [...set.subIntents, { ...set.subIntents[0], id: 'learned-elsewhere/x/y' }] };
+    await expect(importKnowledge(stray, { by: 'frank', owns: everything, idPrefix: 'learned' })).rejects.toThrow('import scoped to "learned" was given learned-elsewhere/x/y');
   });
 
   it('tells whether the scenario files changed since the folder was last imported (npm start warns)', async () => {
