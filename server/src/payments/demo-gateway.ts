@@ -3,7 +3,7 @@ import { chinaRfc3339, type PaymentGateway, type PaymentRequest, type RefundOrde
 import type { RefundStatus, Transaction } from './types';
 import type { RequestPaymentParams } from './wechatpay/crypto';
 
-export const DEMO_MERCHANT = { mchid: 'demo-merchant', appId: 'wxdemominiprogram' } as const;
+const DEMO_MERCHANT = { mchid: 'demo-merchant', appId: 'wxdemominiprogram' } as const;
 
 export interface DemoPaymentOptions {
   /** Told of each payment, as WeChat Pay's notify would tell the purchases service. */
@@ -15,7 +15,7 @@ export interface DemoPaymentOptions {
 }
 
 /**
- * Outside production with no WECHATPAY_* settings: every payment succeeds shortly after prepay, and refunds at once,
+ * The demo mini-program's payments (outside production, with no WECHAT_MP_* settings): every payment succeeds shortly after prepay, and refunds at once,
  * so a purchase can be tried end to end in the h5 preview. No money moves; the parameters it hands the client are
  * not signed (wx.requestPayment in a real WeChat refuses them).
  */
