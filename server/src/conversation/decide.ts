@@ -9,6 +9,8 @@ export interface SubIntentFacts {
   sensitive: boolean;
   /** True when every solution depends on the product, so the bot must know it first. */
   needsProduct: boolean;
+  /** Sub-intents its answer offers as numbered follow-ups. */
+  menu?: string[];
 }
 
 export interface DialogueState {
@@ -100,7 +102,10 @@ export function decide({ text, understanding, state, rules, facts }: DecideInput
     if (sub?.needsProduct && !state.slots.product) {
       return { action: 'ask_slot', slot: 'product', subIntentId, reason: `${reason}; its answer depends on the product` };
     }
-    return { action: 'answer', subIntentId, solutionId: '', confidence, reason };
+    // A topic's answer ends with its menu; the user's "2" then picks like a clarification's.
+    const menu = (sub?.menu ?? []).map((id) => facts(id)).filter((target): target is SubIntentFacts => target !== undefined);
+    const choices = menu.map((target, i) => ({ number: i + 1, label: target.name, subIntentId: target.id }));
+    return { action: 'answer', subIntentId, solutionId: '', confidence, reason, ...(choices.length ? { choices } : {}) };
   };
 
   // A reply to numbered choices.

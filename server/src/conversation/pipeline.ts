@@ -13,7 +13,7 @@ export interface Understander {
 
 /** What the pipeline reads from the knowledge base. */
 export interface KnowledgeReader {
-  getSubIntent(id: string): { id: string; name: string; scenarioId: string; sensitive: boolean; needsProduct: boolean; live?: string } | undefined;
+  getSubIntent(id: string): { id: string; name: string; scenarioId: string; sensitive: boolean; needsProduct: boolean; live?: string; menu?: string[] } | undefined;
   selectSolution(
     subIntentId: string,
     context: { product?: string },
@@ -210,7 +210,7 @@ export class ConversationPipeline {
   private facts = (subIntentId: string): SubIntentFacts | undefined => {
     const sub = this.deps.knowledge.getSubIntent(subIntentId);
     if (!sub) return undefined;
-    return { id: sub.id, name: sub.name, scenarioId: sub.scenarioId, sensitive: sub.sensitive, needsProduct: sub.needsProduct };
+    return { id: sub.id, name: sub.name, scenarioId: sub.scenarioId, sensitive: sub.sensitive, needsProduct: sub.needsProduct, menu: sub.menu };
   };
 
   private decideFor(
@@ -247,6 +247,7 @@ export class ConversationPipeline {
         const solution = await this.deps.knowledge.selectSolution(decision.subIntentId, { product });
         if (!solution) return [{ kind: 'text', text: replies.fallback }];
         decision.solutionId = solution.id;
+        if (decision.choices) return [{ kind: 'choices', text: solution.text, choices: decision.choices }];
         const links = solution.rich?.links?.length ? solution.rich.links.map((l) => ({ title: l.title, page: l.page })) : undefined;
         return [{ kind: 'text', text: solution.text, ...(links ? { links } : {}) }];
       }
@@ -296,7 +297,9 @@ export class ConversationPipeline {
       emotions,
       vip: state.vip,
       lastActivityAt: now,
-      pendingChoices: decision.action === 'clarify' ? decision.choices.map((c) => ({ number: c.number, label: c.label, subIntentId: c.subIntentId })) : [],
+      pendingChoices: (decision.action === 'clarify' || decision.action === 'answer') && decision.choices
+        ? decision.choices.map((c) => ({ number: c.number, label: c.label, subIntentId: c.subIntentId }))
+        : [],
       pendingSlot: decision.action === 'ask_slot' ? { slot: decision.slot, subIntentId: decision.subIntentId } : undefined,
       lowConfidenceStreak: missed ? state.lowConfidenceStreak + 1 : decision.action === 'answer' ? 0 : state.lowConfidenceStreak,
     };

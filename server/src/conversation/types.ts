@@ -84,7 +84,7 @@ export const HANDOFF_REASONS = [
 export type HandoffReason = (typeof HANDOFF_REASONS)[number];
 
 export type Decision =
-  | { action: 'answer'; subIntentId: string; solutionId: string; confidence: number; reason: string }
+  | { action: 'answer'; subIntentId: string; solutionId: string; confidence: number; reason: string; choices?: Choice[] }
   | { action: 'clarify'; choices: Choice[]; reason: string }
   | { action: 'ask_slot'; slot: string; subIntentId: string; reason: string }
   | { action: 'handoff'; reasons: HandoffReason[]; reason: string }

@@ -44,6 +44,8 @@ const subIntentSchema = new Schema(
     sensitive: { type: Boolean, default: false },
     /** Answered from the user's live data (their policies, their claims) when possible. */
     live: { type: String, required: false },
+    /** Sub-intents its answer offers as numbered follow-ups (a topic's menu). */
+    menu: { type: [String], default: undefined },
     solutionVariants: {
       type: new Schema(
         { hasGeneric: Boolean, products: [String], userStates: [String], fallbackKey: String },

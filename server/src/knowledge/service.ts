@@ -12,6 +12,8 @@ export interface SubIntentSummary {
   sensitive: boolean;
   questions: string[];
   live?: LiveAnswerKind;
+  /** Sub-intents its answer offers as numbered follow-ups. */
+  menu?: string[];
   /** True when every solution depends on the product, so the bot must know it before answering. */
   needsProduct: boolean;
   variants: SolutionVariants;
@@ -87,6 +89,7 @@ export class KnowledgeBase {
       subIntents.set(doc._id, {
         id: doc._id, scenarioId: doc.scenarioId, intentId: doc.intentId, name: doc.name,
         sensitive: Boolean(doc.sensitive), questions: doc.questions, ...(doc.live ? { live: doc.live as LiveAnswerKind } : {}),
+        ...(doc.menu?.length ? { menu: [...doc.menu] } : {}),
         needsProduct: !doc.solutionVariants.hasGeneric && (doc.solutionVariants.products ?? []).length > 0,
         variants: {
           hasGeneric: Boolean(doc.solutionVariants.hasGeneric), products: doc.solutionVariants.products ?? [],

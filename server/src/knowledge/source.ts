@@ -11,6 +11,11 @@ export interface AuthoredSubIntent {
   id: string; scenarioId: string; intentId: string; name: string; questions: string[]; sensitive: boolean; source: string;
   /** Answered from the user's own live data when the platform can (see LIVE_ANSWERS). */
   live?: LiveAnswerKind;
+  /**
+   * A topic's menu: full ids of the sub-intents its answer offers as numbered follow-ups (a bare "理赔" is answered
+   * with 报案 · 材料 · 进度, and replying "2" answers the second).
+   */
+  menu?: string[];
   /** What its solutions vary by: answer selection builds the few candidate `_id`s from these, never a list of all. */
   solutionVariants: SolutionVariants;
 }
@@ -82,6 +87,8 @@ const subIntentSchema = z.object({
   name: text,
   sensitive: z.boolean().default(false),
   live: z.enum(LIVE_ANSWERS).optional(),
+  menu: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9-]*$/, 'must be a full sub-intent id (scenario/intent/sub-intent)'))
+    .min(2, 'needs at least two choices').max(5, 'offers at most five choices').optional(),
   questions: z.array(text).min(1, 'needs at least one question'),
   solutions: z.array(solutionSchema).min(1, 'needs at least one solution'),
 });
@@ -153,6 +160,7 @@ export function parseScenarioFile(file: string, content: string, into: Knowledge
       into.subIntents.push({
         id: subIntentId, scenarioId: scenario.id, intentId, name: sub.name,
         questions: [...new Set(sub.questions)], sensitive: sub.sensitive, source, ...(sub.live ? { live: sub.live } : {}),
+        ...(sub.menu ? { menu: sub.menu } : {}),
         solutionVariants: variantsOf(subIntentId, sub.solutions.map((solution) => solution.conditions)),
       });
       const seenKeys = new Set<string>();
@@ -197,6 +205,12 @@ export function readKnowledgeDir(dir: string = KNOWLEDGE_DIR): KnowledgeSet {
   for (const scenario of set.scenarios) {
     if (seenScenarios.has(scenario.id)) problems.push(`${scenario.source}: scenario id "${scenario.id}" is used by another file too`);
     seenScenarios.add(scenario.id);
+  }
+  const subIntentIds = new Set(set.subIntents.map((sub) => sub.id));
+  for (const sub of set.subIntents) {
+    for (const target of sub.menu ?? []) {
+      if (target === sub.id || !subIntentIds.has(target)) problems.push(`${sub.source}: ${sub.id}: menu: "${target}" is ${target === sub.id ? 'the sub-intent itself' : 'no sub-intent'}`);
+    }
   }
   if (problems.length) throw new KnowledgeValidationError(problems);
   return set;

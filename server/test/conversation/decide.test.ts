@@ -14,6 +14,10 @@ const facts: Record<string, SubIntentFacts> = {
   'surrender/x/y': { id: 'surrender/x/y', name: '退保', scenarioId: 'surrender', sensitive: true, needsProduct: false },
   'claim-progress/x/y': { id: 'claim-progress/x/y', name: '进度', scenarioId: 'claim-progress', sensitive: false, needsProduct: false },
   'small-talk/human/request': { id: 'small-talk/human/request', name: '转人工', scenarioId: 'small-talk', sensitive: false, needsProduct: false },
+  'claims/topic/menu': {
+    id: 'claims/topic/menu', name: '理赔服务', scenarioId: 'claims', sensitive: false, needsProduct: false,
+    menu: ['a/b/answerable', 'claim-progress/x/y', 'gone/x/y'],
+  },
 };
 const understanding = (candidates: Array<[string, number]>, over: Partial<Understanding> = {}): Understanding => ({
   candidates: candidates.map(([subIntentId, confidence]) => ({ subIntentId, confidence, name: facts[subIntentId]?.name ?? subIntentId })),
@@ -31,6 +35,17 @@ describe('decide', () => {
   it('asks for the product when every answer depends on it', () => {
     expect(run('问题', understanding([['a/b/by-product', 0.9]]))).toMatchObject({ action: 'ask_slot', slot: 'product' });
     expect(run('问题', understanding([['a/b/by-product', 0.9]]), state({ slots: { product: 'medical' } }))).toMatchObject({ action: 'answer' });
+  });
+
+  it('answers a topic with its menu (choices numbered in order, unknown entries skipped); a number then picks', () => {
+    const d = run('理赔', understanding([['claims/topic/menu', 0.9]]));
+    expect(d).toMatchObject({
+      action: 'answer', subIntentId: 'claims/topic/menu',
+      choices: [{ number: 1, label: '可答', subIntentId: 'a/b/answerable' }, { number: 2, label: '进度', subIntentId: 'claim-progress/x/y' }],
+    });
+    const picked = run('2', understanding([]), state({ pendingChoices: d.action === 'answer' ? d.choices! : [] }));
+    expect(picked).toMatchObject({ action: 'answer', subIntentId: 'claim-progress/x/y', reason: 'user picked choice 2' });
+    expect(run('问题', understanding([['a/b/answerable', 0.9]]))).not.toHaveProperty('choices');
   });
 
   it('offers up to three numbered choices when unsure', () => {

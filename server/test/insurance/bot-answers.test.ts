@@ -1,16 +1,11 @@
 import { issueStaffToken } from '../../src/agents/auth';
 import { Agent } from '../../src/agents/models';
-import { loadWechatConfig } from '../../src/config/wechat-config';
-import { ConversationPipeline } from '../../src/conversation/pipeline';
+import type { ConversationPipeline } from '../../src/conversation/pipeline';
 import type { ChannelName, PipelineResult } from '../../src/conversation/types';
-import { BlendedUnderstander } from '../../src/conversation/understand';
-import { EventBus } from '../../src/events/bus';
 import { chinaDate } from '../../src/insurance/dates';
 import { insuranceLiveAnswers } from '../../src/insurance/live-answers';
-import { importKnowledgeDirectory } from '../../src/knowledge/importer';
-import { KnowledgeBase } from '../../src/knowledge/service';
-import { KNOWLEDGE_DIR } from '../../src/knowledge/source';
 import { useTestDatabase } from '../support/database';
+import { shippedKnowledgePipeline } from '../support/shipped-knowledge';
 import { FATHER, MOTHER, medicalOrderFor } from './support/people';
 import { World } from './support/world';
 
@@ -38,17 +33,7 @@ describe('the bot answers from the customer\'s own policies and claims', () => {
 
   beforeAll(async () => {
     world = await World.start();
-    await importKnowledgeDirectory(KNOWLEDGE_DIR, { by: 'test' });
-    const knowledge = new KnowledgeBase();
-    await knowledge.refreshIfChanged();
-    // No trained NLU here: retrieval over the shipped knowledge alone must route these questions.
-    const understander = new BlendedUnderstander(
-      { classifyIntents: () => [], extractEntities: () => [], readEmotion: () => ({ label: 'none', intensity: 0, polarity: 'neutral' }) },
-      knowledge,
-    );
-    pipeline = new ConversationPipeline({
-      understander, knowledge, config: loadWechatConfig(), events: new EventBus(), liveAnswers: insuranceLiveAnswers, now: () => world.now,
-    });
+    pipeline = await shippedKnowledgePipeline({ liveAnswers: insuranceLiveAnswers, now: () => world.now });
 
     mother = await world.login();
     father = await world.login();

@@ -63,6 +63,41 @@ intents:
     );
   });
 
+  it('names the file and the entry of a menu that points at no sub-intent, at itself, or is malformed', () => {
+    const menus = `
+id: menus
+name: 菜单
+intents:
+  - id: topic
+    name: 话题
+    subIntents:
+      - id: ok
+        name: 正常
+        questions: [正常的问法]
+        solutions: [{ id: default, text: 正常的答案 }]
+      - id: broken
+        name: 坏菜单
+        menu: [menus/topic/ok, menus/topic/missing, menus/topic/broken]
+        questions: [坏菜单的问法]
+        solutions: [{ id: default, text: 请选择： }]
+      - id: malformed
+        name: 格式不对
+        menu: [ok]
+        questions: [格式不对的问法]
+        solutions: [{ id: default, text: 请选择： }]
+`;
+    const problems = problemsOf(() => readKnowledgeDir(writeKnowledgeFixture({ 'menus.yaml': menus })));
+    expect(problems).toEqual([
+      expect.stringMatching(/^menus\.yaml: intents\[0\] \(topic\)\.subIntents\[2\] \(malformed\)\.menu\[0\]: must be a full sub-intent id/),
+      'menus.yaml: intents[0] (topic).subIntents[2] (malformed).menu: needs at least two choices',
+    ]);
+    const fixed = menus.replace('menu: [ok]', 'menu: [menus/topic/ok, menus/topic/broken]');
+    expect(problemsOf(() => readKnowledgeDir(writeKnowledgeFixture({ 'menus.yaml': fixed })))).toEqual([
+      'menus.yaml: menus/topic/broken: menu: "menus/topic/missing" is no sub-intent',
+      'menus.yaml: menus/topic/broken: menu: "menus/topic/broken" is the sub-intent itself',
+    ]);
+  });
+
   it('refuses two solutions with the same conditions and a scenario id used twice', () => {
     const dup = `
 id: invoice

@@ -1,0 +1,22 @@
+import { loadWechatConfig } from '../../src/config/wechat-config';
+import { ConversationPipeline, type PipelineDeps } from '../../src/conversation/pipeline';
+import { BlendedUnderstander } from '../../src/conversation/understand';
+import { EventBus } from '../../src/events/bus';
+import { importKnowledgeDirectory } from '../../src/knowledge/importer';
+import { KnowledgeBase } from '../../src/knowledge/service';
+import { KNOWLEDGE_DIR } from '../../src/knowledge/source';
+
+/**
+ * The pipeline over the shipped knowledge/, imported into the test database, with no trained NLU: retrieval over
+ * the knowledge alone must route what a test asks.
+ */
+export async function shippedKnowledgePipeline(options: Partial<Omit<PipelineDeps, 'understander' | 'knowledge'>> = {}): Promise<ConversationPipeline> {
+  await importKnowledgeDirectory(KNOWLEDGE_DIR, { by: 'test' });
+  const knowledge = new KnowledgeBase();
+  await knowledge.refreshIfChanged();
+  const understander = new BlendedUnderstander(
+    { classifyIntents: () => [], extractEntities: () => [], readEmotion: () => ({ label: 'none', intensity: 0, polarity: 'neutral' }) },
+    knowledge,
+  );
+  return new ConversationPipeline({ understander, knowledge, config: loadWechatConfig(), events: new EventBus(), ...options });
+}
