@@ -3,6 +3,11 @@ import { KnowledgeRevisionNote, revisionNoteId, Solution, SubIntent, type Soluti
 import { solutionKey, type LiveAnswerKind, type SolutionConditions, type SolutionVariants } from './source';
 import { buildRetrievalIndex, type RetrievalIndex } from './retrieval';
 
+/** How much longer than its longest phrasing a message may be and still get a topic's menu. */
+export const MENU_SLACK_CHARS = 3;
+/** Characters that carry content: punctuation and spaces do not make a message longer. */
+const contentLength = (text: string) => [...text.replace(/[\s\p{P}\p{S}]/gu, '')].length;
+
 /** A sub-intent as the rest of the server sees it. */
 export interface SubIntentSummary {
   id: string;
@@ -57,6 +62,8 @@ export class KnowledgeBase {
   /** Published solutions by selection key (`_id`); derived from the store, replaced whole on every reload. */
   private solutions = new Map<string, PublishedSolution>();
   private loadedRevision = -1;
+  /** Topic menus by the longest message each still answers (see `search`). */
+  private menuReach: Array<{ id: string; maxLength: number }> = [];
   private refreshing: Promise<boolean> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly reloadListeners: Array<(subIntents: SubIntentSummary[]) => void> = [];
@@ -138,6 +145,9 @@ export class KnowledgeBase {
     );
     this.subIntents = subIntents;
     this.solutions = solutions;
+    this.menuReach = [...subIntents.values()]
+      .filter((s) => s.menu?.length)
+      .map((s) => ({ id: s.id, maxLength: Math.max(...[s.name, ...s.questions].map(contentLength)) + MENU_SLACK_CHARS }));
     this.loadedRevision = revision;
     const list = [...subIntents.values()];
     for (const listener of this.reloadListeners) listener(list);
@@ -178,9 +188,15 @@ export class KnowledgeBase {
     return [...this.subIntents.values()];
   }
 
-  /** Ranked sub-intents for a user question, best first. */
+  /**
+   * Ranked sub-intents for a user question, best first. A topic menu answers only a message that is little more than
+   * the topic ("理赔", "我要理赔怎么弄"): a short phrasing of it is contained in many longer questions ("儿子摔伤了想申请
+   * 理赔"), which the specific sub-intents answer better.
+   */
   search(question: string, options: SearchOptions = {}): RankedSubIntent[] {
-    const hits = this.index.search(question, options.k ?? 5, { classifierScores: options.classifierScores });
+    const length = contentLength(question);
+    const exclude = new Set(this.menuReach.filter((menu) => length > menu.maxLength).map((menu) => menu.id));
+    const hits = this.index.search(question, options.k ?? 5, { classifierScores: options.classifierScores, exclude });
     const ranked: RankedSubIntent[] = [];
     for (const hit of hits) {
       const summary = this.subIntents.get(hit.id);

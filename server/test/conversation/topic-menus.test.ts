@@ -32,6 +32,16 @@ describe('topic menus of the shipped knowledge', () => {
   });
 
   it.each([
+    ['女儿骨折了想申请理赔', 'claim-report/report-for-others/child-claim'],
+    ['我老公想买保险有什么推荐', 'purchase-consulting/recommendation/which-first'],
+  ])('a longer question that contains the topic words goes to the specific sub-intent, not the menu: %s', async (text, specific) => {
+    const result = await say(`u-${n}`, text);
+    const offered = result.decision.action === 'answer' ? [result.decision.subIntentId] : result.decision.action === 'clarify' ? result.decision.choices.map((c) => c.subIntentId) : [];
+    expect(offered[0]).toBe(specific);
+    expect(offered.filter((id) => id.includes('/overview/'))).toEqual([]);
+  });
+
+  it.each([
     ['我要续保', 'renewal/overview/renewal-menu'],
     ['退保', 'surrender/overview/surrender-menu'],
     ['发票', 'invoice/overview/invoice-menu'],

@@ -27,6 +27,8 @@ export interface RetrievalHit {
 export interface RetrievalSearchOptions {
   /** An external classifier's probabilities per document id, blended into the ranking and the confidence. */
   classifierScores?: ReadonlyMap<string, number>;
+  /** Documents not to return for this query: the rest are ranked and calibrated among themselves (term statistics still count them). */
+  exclude?: ReadonlySet<string>;
 }
 
 /**
@@ -395,7 +397,7 @@ export class RetrievalIndex {
     const sequenceWeight = w.questionSequence + w.querySequence;
     const analysed = this.analyzer.analyseQuery(query);
     this.scoreDocuments(analysed, options.classifierScores);
-    const shortlist = this.takeTopCandidates(sequenceWeight > 0 ? Math.max(k, RERANK_DEPTH) : k);
+    const shortlist = this.takeTopCandidates(sequenceWeight > 0 ? Math.max(k, RERANK_DEPTH) : k, options.exclude);
     if (shortlist.length === 0) return shortlist;
     if (sequenceWeight === 0) {
       this.measureCoverage(analysed, shortlist[0]);
@@ -539,12 +541,13 @@ export class RetrievalIndex {
   }
 
   /** The best `depth` touched documents as candidates (a bounded heap, no full sort), then clears the accumulators. */
-  private takeTopCandidates(depth: number): Candidate[] {
+  private takeTopCandidates(depth: number, exclude: ReadonlySet<string> | undefined): Candidate[] {
     const scores = this.documentScore;
     // Min-heap on (score, then reverse id) so the root is the weakest kept document.
     const heap: number[] = [];
     const weaker = (a: number, b: number) => compareCandidates(scores[a], this.idOfSlot(a), scores[b], this.idOfSlot(b)) > 0;
     for (const slot of this.touchedSlots) {
+      if (exclude?.size && exclude.has(this.idOfSlot(slot))) continue;
       if (heap.length < depth) {
         heap.push(slot);
         siftUp(heap, heap.length - 1, weaker);

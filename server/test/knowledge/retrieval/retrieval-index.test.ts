@@ -34,6 +34,17 @@ describe('retrieval index ranking', () => {
     expect(topId(index, '怎么开保费发漂')).toBe('invoice/request'); // 票 → 漂
   });
 
+  it('leaves out excluded documents: the rest rank as without them, and the new top-1 is calibrated as a top-1', () => {
+    const query = '理赔要准备什么资料';
+    const without = buildRetrievalIndex(INSURANCE_DOCUMENTS.filter((d) => d.id !== 'claim/documents'));
+    const all = index.search(query, 5);
+    const excluded = index.search(query, 3, { exclude: new Set(['claim/documents']) });
+    expect(all[0].id).toBe('claim/documents');
+    expect(excluded.map((hit) => hit.id)).toEqual(without.search(query, 3).map((hit) => hit.id));
+    const asRunnerUp = all.find((hit) => hit.id === excluded[0].id)!;
+    expect(excluded[0].confidence).toBeGreaterThan(asRunnerUp.confidence);
+  });
+
   it('names the question that matched, scores in descending order, confidences in [0, 1]', () => {
     const hits = index.search('理赔报案电话是多少啊', 5);
     expect(hits[0]).toMatchObject({ id: 'claim/report', matchedQuestion: '理赔报案电话是多少' });
