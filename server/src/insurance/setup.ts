@@ -77,7 +77,8 @@ export function setupInsurance(options: {
   });
   const login = wechat ?? (demo ? demoMiniProgramLogin : undefined);
   const sessions = login ? new MiniProgramSessions(login, settings.sessions) : undefined;
-  if (demo) options.logger.info('mini-program: demo login (any login code is a demo customer) and demo payments (paid at once); set WECHAT_MP_* and WECHATPAY_* for real ones');
+  // A warning: whoever reaches this server can sign in as any demo customer (a login code is all it takes).
+  if (demo) options.logger.warn('mini-program: demo login (any login code is a demo customer) and demo payments (paid at once), for trying it out only; set NODE_ENV=production on a reachable server, and WECHAT_MP_* / WECHATPAY_* for real ones');
 
   const routers = [miniProgramRoutes({ insurance, sessions }), staffClaimRoutes({ insurance })];
   if (pay && mp) {
