@@ -8,6 +8,25 @@ export const MENU_SLACK_CHARS = 3;
 /** Characters that carry content: punctuation and spaces do not make a message longer. */
 const contentLength = (text: string) => [...text.replace(/[\s\p{P}\p{S}]/gu, '')].length;
 
+export type TopicMenuReach = Array<{ id: string; maxLength: number }>;
+
+/** The topic menus among these sub-intents, each with the longest message it still answers. */
+export function topicMenuReach(subIntents: Iterable<{ id: string; name: string; questions: string[]; menu?: string[] }>): TopicMenuReach {
+  return [...subIntents]
+    .filter((s) => s.menu?.length)
+    .map((s) => ({ id: s.id, maxLength: Math.max(...[s.name, ...s.questions].map(contentLength)) + MENU_SLACK_CHARS }));
+}
+
+/**
+ * The menus a question is too long for. A topic menu answers only a message that is little more than the topic
+ * ("理赔", "我要理赔怎么弄"): a short phrasing of it is contained in many longer questions ("女儿骨折了想申请理赔"),
+ * which the specific sub-intents answer better.
+ */
+export function menusOutOfReach(reach: TopicMenuReach, question: string): Set<string> {
+  const length = contentLength(question);
+  return new Set(reach.filter((menu) => length > menu.maxLength).map((menu) => menu.id));
+}
+
 /** A sub-intent as the rest of the server sees it. */
 export interface SubIntentSummary {
   id: string;
@@ -62,8 +81,8 @@ export class KnowledgeBase {
   /** Published solutions by selection key (`_id`); derived from the store, replaced whole on every reload. */
   private solutions = new Map<string, PublishedSolution>();
   private loadedRevision = -1;
-  /** Topic menus by the longest message each still answers (see `search`). */
-  private menuReach: Array<{ id: string; maxLength: number }> = [];
+  /** Topic menus by the longest message each still answers (see `menusOutOfReach`). */
+  private menuReach: TopicMenuReach = [];
   private refreshing: Promise<boolean> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly reloadListeners: Array<(subIntents: SubIntentSummary[]) => void> = [];
@@ -145,9 +164,7 @@ export class KnowledgeBase {
     );
     this.subIntents = subIntents;
     this.solutions = solutions;
-    this.menuReach = [...subIntents.values()]
-      .filter((s) => s.menu?.length)
-      .map((s) => ({ id: s.id, maxLength: Math.max(...[s.name, ...s.questions].map(contentLength)) + MENU_SLACK_CHARS }));
+    this.menuReach = topicMenuReach(subIntents.values());
     this.loadedRevision = revision;
     const list = [...subIntents.values()];
     for (const listener of this.reloadListeners) listener(list);
@@ -188,14 +205,9 @@ export class KnowledgeBase {
     return [...this.subIntents.values()];
   }
 
-  /**
-   * Ranked sub-intents for a user question, best first. A topic menu answers only a message that is little more than
-   * the topic ("理赔", "我要理赔怎么弄"): a short phrasing of it is contained in many longer questions ("儿子摔伤了想申请
-   * 理赔"), which the specific sub-intents answer better.
-   */
+  /** Ranked sub-intents for a user question, best first (topic menus only within their reach). */
   search(question: string, options: SearchOptions = {}): RankedSubIntent[] {
-    const length = contentLength(question);
-    const exclude = new Set(this.menuReach.filter((menu) => length > menu.maxLength).map((menu) => menu.id));
+    const exclude = menusOutOfReach(this.menuReach, question);
     const hits = this.index.search(question, options.k ?? 5, { classifierScores: options.classifierScores, exclude });
     const ranked: RankedSubIntent[] = [];
     for (const hit of hits) {

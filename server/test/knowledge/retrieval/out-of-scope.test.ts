@@ -1,3 +1,4 @@
+import { retrievalDocumentsOf } from '../../../src/knowledge/check';
 import { buildRetrievalIndex, type RetrievalDocument, type RetrievalIndex } from '../../../src/knowledge/retrieval';
 import { readKnowledgeDir } from '../../../src/knowledge/source';
 import { INSURANCE_DOCUMENTS } from './fixtures';
@@ -5,19 +6,11 @@ import { INSURANCE_DOCUMENTS } from './fixtures';
 /** wechat-config/handoff-rules.yaml `answer.minConfidence`: at or above it the bot answers without asking. */
 const ANSWER_THRESHOLD = 0.5;
 
-/** The shipped knowledge as the KnowledgeBase indexes it: name + phrasings, and the generic answer. */
-function shippedDocuments(): RetrievalDocument[] {
-  const set = readKnowledgeDir();
-  const generic = new Map<string, string>();
-  for (const solution of set.solutions) if (Object.keys(solution.conditions ?? {}).length === 0) generic.set(solution.subIntentId, solution.text);
-  return set.subIntents.map((s) => ({ id: s.id, questions: [s.name, ...s.questions], answer: generic.get(s.id) }));
-}
-
 /** The most any hit claims: a runner-up must not look surer than the winner either. */
 const highestConfidence = (index: RetrievalIndex, query: string) => Math.max(0, ...index.search(query, 5).map((hit) => hit.confidence));
 
 describe('confidence on questions the knowledge does not cover', () => {
-  const all = shippedDocuments();
+  const all = retrievalDocumentsOf(readKnowledgeDir());
   const full = buildRetrievalIndex(all);
   // The shipped knowledge with nothing about flights: "航班延误补偿" then has no right answer (the reported bad case
   // was such a question answered with cash value at 0.96).
