@@ -149,7 +149,7 @@ export async function createPlatform(
   // Quality inspection, agent alerts, hot issues and forecasts, the learning knowledge base, the manager dashboard.
   const insight = createInsight({
     events, knowledge, logger,
-    settings: loadInsightSettings(process.env, { wecomSignIn: Boolean(wecom) }),
+    settings: loadInsightSettings(process.env, { wecomSignIn: Boolean(wecom), demo: config.NODE_ENV !== 'production' }),
     answerConfidence: wechatConfig.handoffRules.answer.minConfidence,
     readEmotion: (text) => understanding.readEmotion(text),
     wecom: wecom

@@ -39,6 +39,8 @@ export interface InsightDeps {
   knowledge: {
     search(question: string, options?: { k?: number }): Array<{ id: string; name: string; confidence: number }>;
     allSubIntents?(): Array<{ questions: string[] }>;
+    /** A scenario's or intent's name, for hot issues and their alerts (ids otherwise). */
+    topicName?(id: string): string | undefined;
   };
   settings: InsightSettings;
   logger: Logger;
@@ -116,7 +118,7 @@ export function createInsight(deps: InsightDeps) {
   });
   const hotIssues = new HotIssueMonitor({
     buckets, alerts, now, recipients: allManagers,
-    nameOf: async (metric: TopicMetric, key: string) => (metric === 'unanswered_cluster' ? learning.candidateName(key) : undefined),
+    nameOf: async (metric: TopicMetric, key: string) => (metric === 'unanswered_cluster' ? learning.candidateName(key) : deps.knowledge.topicName?.(key)),
     examplesOf: async (metric: TopicMetric, key: string) => (metric === 'unanswered_cluster' ? learning.examples(key) : []),
   });
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -44,9 +45,10 @@ export class InsightSettingsError extends Error {
 /**
  * Reads the settings; throws naming every invalid variable. `wecomSignIn`: the WeCom app is configured (WECOM_*
  * set), so managers may sign in with WeCom, which also needs DASHBOARD_PUBLIC_URL for the return address (without
- * it sign-in through WeCom is off and a warning says so).
+ * it sign-in through WeCom is off and a warning says so). `demo`: outside production, where nobody could otherwise
+ * sign in, a random admin token is made for this run and shown in the start-up log (like the other demos).
  */
-export function loadInsightSettings(env: NodeJS.ProcessEnv = process.env, options: { wecomSignIn?: boolean } = {}): InsightSettings {
+export function loadInsightSettings(env: NodeJS.ProcessEnv = process.env, options: { wecomSignIn?: boolean; demo?: boolean } = {}): InsightSettings {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = insightSettingsSchema.safeParse(cleaned);
   const problems = result.success
@@ -60,10 +62,18 @@ export function loadInsightSettings(env: NodeJS.ProcessEnv = process.env, option
   const warnings: string[] = [];
   // Not fatal: the agent desk works without the dashboard; say what is missing instead of refusing to start.
   if (options.wecomSignIn && !s.DASHBOARD_PUBLIC_URL) warnings.push('dashboard: WeCom sign-in is off until DASHBOARD_PUBLIC_URL is set (the WECOM_* variables are)');
-  if (!s.ADMIN_TOKEN && !(options.wecomSignIn && s.DASHBOARD_PUBLIC_URL)) warnings.push('dashboard: nobody can sign in: set ADMIN_TOKEN, or WECOM_* and DASHBOARD_PUBLIC_URL');
+  let adminToken = s.ADMIN_TOKEN;
+  if (!adminToken && !(options.wecomSignIn && s.DASHBOARD_PUBLIC_URL)) {
+    if (options.demo) {
+      adminToken = randomBytes(18).toString('base64url');
+      warnings.push(`dashboard: no ADMIN_TOKEN, so this run signs in with the token ${adminToken} (outside production only; set ADMIN_TOKEN to choose one)`);
+    } else {
+      warnings.push('dashboard: nobody can sign in: set ADMIN_TOKEN, or WECOM_* and DASHBOARD_PUBLIC_URL');
+    }
+  }
   return {
     warnings,
-    adminToken: s.ADMIN_TOKEN,
+    adminToken,
     publicUrl: s.DASHBOARD_PUBLIC_URL?.replace(/\/+$/, ''),
     oauthBase: s.WECOM_OAUTH_BASE.replace(/\/+$/, ''),
     idleMs: s.QA_IDLE_MINUTES * 60_000,

@@ -1,5 +1,5 @@
 import { currentKnowledgeRevision } from './importer';
-import { KnowledgeRevisionNote, revisionNoteId, Solution, SubIntent, type SolutionDoc } from './models';
+import { Intent, KnowledgeRevisionNote, revisionNoteId, Scenario, Solution, SubIntent, type SolutionDoc } from './models';
 import { solutionKey, type LiveAnswerKind, type SolutionConditions, type SolutionVariants } from './source';
 import { buildRetrievalIndex, type RetrievalIndex } from './retrieval';
 
@@ -83,6 +83,8 @@ export class KnowledgeBase {
   private loadedRevision = -1;
   /** Topic menus by the longest message each still answers (see `menusOutOfReach`). */
   private menuReach: TopicMenuReach = [];
+  /** Names of the published scenarios and intents, for what people read (hot issues, alerts). */
+  private topicNames = new Map<string, string>();
   private refreshing: Promise<boolean> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly reloadListeners: Array<(subIntents: SubIntentSummary[]) => void> = [];
@@ -127,6 +129,13 @@ export class KnowledgeBase {
     // A sub-intent published again whose answers did not change has answers this instance never loaded: read all.
     if (changed && [...subIntents.values()].some((sub) => !this.subIntents.has(sub.id) && !changed!.includes(sub.variants.fallbackKey))) changed = undefined;
     const solutions = changed ? await this.patchedSolutions(changed, subIntents) : await loadPublishedSolutions(subIntents);
+    const topicNames = new Map<string, string>();
+    const named = [
+      ...(await Scenario.find({ status: 'published' }, { name: 1 }).lean<Array<{ _id: string; name: string }>>()),
+      ...(await Intent.find({ status: 'published' }, { name: 1 }).lean<Array<{ _id: string; name: string }>>()),
+    ];
+    for (const doc of named) topicNames.set(doc._id, doc.name);
+    this.topicNames = topicNames;
     this.install(revision, subIntents, solutions);
     this.lastReload = { revision, solutionsRead: changed ? changed.length : solutions.size, incremental: Boolean(changed) };
     return true;
@@ -195,6 +204,11 @@ export class KnowledgeBase {
   stopAutoRefresh(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /** The name of a published scenario or intent (by its id), as of the loaded revision. */
+  topicName(id: string): string | undefined {
+    return this.topicNames.get(id);
   }
 
   getSubIntent(id: string): SubIntentSummary | undefined {

@@ -166,6 +166,13 @@ describe('insight settings', () => {
       expect(message).toContain('QA_IDLE_MINUTES');
     }
     expect(loadInsightSettings({})).toMatchObject({ idleMs: 30 * 60_000, adminToken: undefined, warnings: [expect.stringContaining('ADMIN_TOKEN')] });
+    // Outside production nobody would be able to sign in: this run gets a random token, shown in the start-up log.
+    const demo = loadInsightSettings({}, { demo: true });
+    const other = loadInsightSettings({}, { demo: true });
+    expect(demo.adminToken).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(other.adminToken).not.toBe(demo.adminToken);
+    expect(demo.warnings).toEqual([expect.stringContaining(`signs in with the token ${demo.adminToken}`)]);
+    expect(loadInsightSettings({ ADMIN_TOKEN }, { demo: true })).toMatchObject({ adminToken: ADMIN_TOKEN, warnings: [] });
     // WeCom configured without a public URL: the server starts, and says why WeCom sign-in is off.
     expect(loadInsightSettings({ ADMIN_TOKEN }, { wecomSignIn: true }).warnings).toEqual([expect.stringContaining('DASHBOARD_PUBLIC_URL')]);
   });

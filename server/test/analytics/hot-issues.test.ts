@@ -22,7 +22,7 @@ describe('hot issues from live events: buckets, spikes, emerging topics, forecas
   const events = new EventBus((event, err) => { throw new Error(`${event}: ${String(err)}`); });
   const insight = createInsight({
     events, now: () => new Date(clock), logger: pino({ level: 'silent' }), settings: loadInsightSettings({ TOPIC_ALERT_COOLDOWN_MINUTES: '360' }),
-    knowledge: { search: () => [] }, answerConfidence: 0.5, recipientsFor: async () => [], metricLingerMs: 0,
+    knowledge: { search: () => [], topicName: (id) => ({ 'claim-report': '理赔报案' } as Record<string, string>)[id] }, answerConfidence: 0.5, recipientsFor: async () => [], metricLingerMs: 0,
     wecom: {
       apiBase: 'http://127.0.0.1:9', // unused: no sign-in in this test
       client: {
@@ -115,6 +115,9 @@ describe('hot issues from live events: buckets, spikes, emerging topics, forecas
 
     const alerts = await Alert.find({}).lean();
     expect(alerts.map((a) => `${a.kind}:${a.subject}`).sort()).toEqual(expect.arrayContaining(['emerging_topic:unanswered_cluster:c0123456789', 'topic_spike:scenario:claim-report']));
+    // Managers read the scenario's name, not its id.
+    expect(issues.find((i) => i.key === 'claim-report')?.name).toBe('理赔报案');
+    expect(alerts.find((a) => a.subject === 'scenario:claim-report')?.title).toBe('热点场景激增：「理赔报案」');
     const count = alerts.length;
     // Five minutes later it is still surging: no second alert (cool-down), no second WeCom message.
     clock += 5 * 60_000;

@@ -29,6 +29,12 @@ describe('knowledge base: retrieval and answer selection', () => {
     expect(knowledge.search('发票抬头写公司名')[0].id).toBe('invoice/e-invoice/issue');
   });
 
+  it('knows the names of the published scenarios and intents (what managers read in hot issues)', () => {
+    expect(knowledge.topicName('surrender')).toBe('退保与犹豫期');
+    expect(knowledge.topicName('surrender/cooling-off')).toBe('犹豫期退保');
+    expect(knowledge.topicName('no-such-scenario')).toBeUndefined();
+  });
+
   it('hands its sub-intents and generic answers to another thread, which then ranks exactly the same', async () => {
     const elsewhere = new KnowledgeBase();
     const reloads: number[] = [];
