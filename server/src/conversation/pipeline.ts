@@ -13,10 +13,14 @@ export interface Understander {
 
 /** What the pipeline reads from the knowledge base. */
 export interface KnowledgeReader {
-  getSubIntent(id: string): { id: string; name: string; scenarioId: string; sensitive: boolean; needsProduct: boolean; live?: string; menu?: string[] } | undefined;
+  getSubIntent(id: string): {
+    id: string; name: string; scenarioId: string; sensitive: boolean; needsProduct: boolean; live?: string; menu?: string[];
+    /** User states some of its solutions are written for. */
+    variants?: { userStates: string[] };
+  } | undefined;
   selectSolution(
     subIntentId: string,
-    context: { product?: string },
+    context: { product?: string; userState?: string },
   ): Promise<{ id: string; text: string; rich?: { text?: string | null; links?: Array<{ title: string; page: string }> } | null } | undefined>;
 }
 
@@ -29,6 +33,8 @@ export interface LiveAnswers {
   answer(kind: string, user: { channel: string; userId: string; unionId?: string }, now: Date): Promise<string | undefined>;
   /** A reply when the text is a command for this provider (e.g. "绑定 123456"), else undefined. */
   command(text: string, user: { channel: string; userId: string }, now: Date): Promise<string | undefined>;
+  /** The user's states (knowledge/source.ts USER_STATES), most specific first; none for a user it does not know. */
+  userStates?(user: { channel: string; userId: string; unionId?: string }, now: Date): Promise<string[]>;
 }
 
 export interface PipelineDeps {
@@ -234,9 +240,10 @@ export class ConversationPipeline {
     const replies = this.deps.config.replies;
     switch (decision.action) {
       case 'answer': {
-        const live = this.deps.knowledge.getSubIntent(decision.subIntentId)?.live;
+        const sub = this.deps.knowledge.getSubIntent(decision.subIntentId);
+        const user = { channel: inbound.channel, userId: inbound.userId, unionId: inbound.profile?.unionId ?? conversation.unionId ?? undefined };
+        const live = sub?.live;
         if (live && this.deps.liveAnswers) {
-          const user = { channel: inbound.channel, userId: inbound.userId, unionId: inbound.profile?.unionId ?? conversation.unionId ?? undefined };
           const text = await this.deps.liveAnswers.answer(live, user, inbound.receivedAt);
           if (text) {
             decision.solutionId = `live:${live}`;
@@ -244,7 +251,12 @@ export class ConversationPipeline {
           }
         }
         const product = understanding?.entities.find((e) => e.type === 'product')?.value?.toString() ?? state.slots.product;
-        const solution = await this.deps.knowledge.selectSolution(decision.subIntentId, { product });
+        // The user's records are read only for a sub-intent that has answers written for some user state.
+        const written = sub?.variants?.userStates ?? [];
+        const userState = written.length && this.deps.liveAnswers?.userStates
+          ? (await this.deps.liveAnswers.userStates(user, inbound.receivedAt)).find((state) => written.includes(state))
+          : undefined;
+        const solution = await this.deps.knowledge.selectSolution(decision.subIntentId, { product, userState });
         if (!solution) return [{ kind: 'text', text: replies.fallback }];
         decision.solutionId = solution.id;
         if (decision.choices) return [{ kind: 'choices', text: solution.text, choices: decision.choices }];

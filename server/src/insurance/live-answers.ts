@@ -25,7 +25,10 @@ function describeClaims(claims: ClaimFact[]): string {
   return `您有 ${claims.length} 件理赔在处理中：\n${lines.join('\n')}`;
 }
 
-/** "我的保单" and "理赔进度到哪了" from the user's own records, and the follower's binding command. */
+/**
+ * "我的保单" and "理赔进度到哪了" from the user's own records, the states answers may be written for (a policy in its
+ * cooling-off period, a claim being handled), and the follower's binding command.
+ */
 export const insuranceLiveAnswers: LiveAnswers = {
   async answer(kind, user, now) {
     // Mini-program users are known by their mini-program openid; Official Account followers through a binding or unionid.
@@ -34,6 +37,15 @@ export const insuranceLiveAnswers: LiveAnswers = {
     if (kind === 'my-policies') return describePolicies(facts.policies);
     if (kind === 'claim-progress') return describeClaims(facts.openClaims);
     return undefined;
+  },
+  async userStates(user, now) {
+    const facts = await insuranceFacts.forUser({ openId: user.userId, unionId: user.unionId }, now);
+    if (!facts.linked) return [];
+    const states: string[] = [];
+    if (facts.policies.some((p) => p.coolingOffEndsAt)) states.push('in-cooling-off');
+    if (facts.openClaims.length) states.push('claim-open');
+    states.push(facts.policies.some((p) => p.status === 'in_force' || p.status === 'pending') ? 'has-policy' : 'no-policy');
+    return states;
   },
   async command(text, user, now) {
     const match = BIND_COMMAND.exec(text);

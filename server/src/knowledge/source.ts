@@ -40,6 +40,12 @@ export function variantsOf(subIntentId: string, conditions: SolutionConditions[]
 }
 export interface SolutionLink { title: string; page: string }
 export interface SolutionConditions { product?: string; userState?: string }
+
+/**
+ * What a solution may be conditioned on about the asking user, read from their own records when the platform can
+ * (insurance/live-answers.ts): a policy still in its cooling-off period, a claim being handled, any policy at all.
+ */
+export const USER_STATES = ['in-cooling-off', 'claim-open', 'has-policy', 'no-policy'] as const;
 export interface AuthoredSolution {
   id: string; subIntentId: string; name: string; text: string;
   rich?: { text?: string; links: SolutionLink[] }; conditions: SolutionConditions; source: string;
@@ -79,7 +85,7 @@ const solutionSchema = z.object({
       links: z.array(z.object({ title: text, page: z.string().regex(/^\/pages\//, 'must be a mini-program page (/pages/...)') })).default([]),
     })
     .optional(),
-  conditions: z.object({ product: slug.optional(), userState: slug.optional() }).strict().default({}),
+  conditions: z.object({ product: slug.optional(), userState: z.enum(USER_STATES).optional() }).strict().default({}),
 });
 
 const subIntentSchema = z.object({

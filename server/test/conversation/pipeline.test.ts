@@ -44,6 +44,33 @@ const text = (userId: string, body: string, extra: Partial<InboundMessage> = {})
   channel: 'official-account', userId, dedupeKey: `msg:${++counter}`, kind: 'text', text: body, receivedAt: new Date(), ...extra,
 });
 
+describe('answers written for the user\'s state', () => {
+  const surrender = { id: 'surrender/x/how', name: '退保怎么办', scenarioId: 'surrender', sensitive: false, needsProduct: false, variants: { userStates: ['in-cooling-off'] } };
+  const stateKnowledge: KnowledgeReader = {
+    getSubIntent: (id) => (id === surrender.id ? surrender : undefined),
+    selectSolution: async (id, { userState }) => ({ id: `${id}|*|${userState ?? '*'}`, text: userState === 'in-cooling-off' ? '犹豫期内全额退' : '通用退保说明' }),
+  };
+  const asked: string[] = [];
+  const liveAnswers = {
+    answer: async () => undefined,
+    command: async () => undefined,
+    userStates: async (user: { userId: string }) => { asked.push(user.userId); return user.userId === 'u-cooling' ? ['in-cooling-off', 'has-policy'] : ['has-policy']; },
+  };
+  const pipeline = new ConversationPipeline({
+    understander: scriptedUnderstander([{ when: '退保', candidates: [{ subIntentId: surrender.id, name: '退保怎么办', confidence: 0.9 }] }]),
+    knowledge: stateKnowledge, config: loadWechatConfig(), events: new EventBus(), liveAnswers,
+  });
+
+  it('gives a user in the cooling-off period the answer written for it, and others the general one', async () => {
+    const cooling = await pipeline.handle(text('u-cooling', '我想退保'));
+    expect(cooling.replies).toEqual([{ kind: 'text', text: '犹豫期内全额退' }]);
+    expect(cooling.decision).toMatchObject({ action: 'answer', solutionId: 'surrender/x/how|*|in-cooling-off' });
+    const other = await pipeline.handle(text('u-other', '我想退保'));
+    expect(other.replies).toEqual([{ kind: 'text', text: '通用退保说明' }]);
+    expect(asked).toEqual(['u-cooling', 'u-other']);
+  });
+});
+
 describe('conversation pipeline', () => {
   it('answers a clear question and stores the message, its understanding and the decision', async () => {
     const { pipeline } = pipelineWithEvents();

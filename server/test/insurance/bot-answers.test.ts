@@ -4,6 +4,7 @@ import type { ConversationPipeline } from '../../src/conversation/pipeline';
 import type { ChannelName, PipelineResult } from '../../src/conversation/types';
 import { chinaDate } from '../../src/insurance/dates';
 import { insuranceLiveAnswers } from '../../src/insurance/live-answers';
+import { Policy } from '../../src/insurance/models';
 import { useTestDatabase } from '../support/database';
 import { shippedKnowledgePipeline } from '../support/shipped-knowledge';
 import { FATHER, MOTHER, medicalOrderFor } from './support/people';
@@ -81,6 +82,18 @@ describe('the bot answers from the customer\'s own policies and claims', () => {
     const later = textOf(await say('miniprogram', mother.openId, '理赔到哪一步了'));
     expect(later).toContain('待补材料');
     expect(later).toContain('还需补充：费用清单、出院小结');
+  });
+
+  it('answers with what is written for the user\'s state: a claim being handled, a policy still in its cooling-off period', async () => {
+    const claimMenu = textOf(await say('miniprogram', mother.openId, '理赔'));
+    expect(claimMenu).toContain('您有理赔正在处理中');
+    expect(textOf(await say('miniprogram', father.openId, '理赔'))).toMatch(/^理赔可以在线办理/); // no open claim
+
+    // A one-year medical policy has no cooling-off period; give the father's the one a long-term product has.
+    expect(textOf(await say('miniprogram', father.openId, '退保'))).toMatch(/^退保要看保单是否还在犹豫期/);
+    await Policy.updateOne({ _id: fatherPolicy }, { $set: { coolingOffEndsAt: new Date(world.now.getTime() + 10 * DAY) } });
+    expect(textOf(await say('miniprogram', father.openId, '退保'))).toContain('您名下有保单还在犹豫期内');
+    expect(textOf(await say('official-account', 'oOA_unknown_follower', '退保'))).toMatch(/^退保要看保单是否还在犹豫期/); // nobody we know
   });
 
   it('links an Official Account follower with the mini-program\'s code, then answers from the same records', async () => {

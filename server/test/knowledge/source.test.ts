@@ -98,6 +98,26 @@ intents:
     ]);
   });
 
+  it('names the entry of a solution written for a user state the platform does not know', () => {
+    const states = `
+id: states
+name: 用户状态
+intents:
+  - id: topic
+    name: 话题
+    subIntents:
+      - id: surrender
+        name: 退保
+        questions: [怎么退保]
+        solutions:
+          - { id: default, text: 通用答案 }
+          - { id: vip, conditions: { userState: vip }, text: 贵宾答案 }
+          - { id: cooling, conditions: { userState: in-cooling-off }, text: 犹豫期答案 }
+`;
+    const problems = problemsOf(() => readKnowledgeDir(writeKnowledgeFixture({ 'states.yaml': states })));
+    expect(problems).toEqual([expect.stringMatching(/^states\.yaml: intents\[0\] \(topic\)\.subIntents\[0\] \(surrender\)\.solutions\[1\] \(vip\)\.conditions\.userState: /)]);
+  });
+
   it('refuses two solutions with the same conditions and a scenario id used twice', () => {
     const dup = `
 id: invoice
