@@ -17,7 +17,7 @@ import { buildShippedEmotionModel, EmotionClassifier } from '../src/nlu/emotion-
 import { EmotionLexicon, SEVEN_EMOTIONS } from '../src/nlu/emotion-lexicon';
 import { evaluate, formatReport, readLabelledJsonl } from '../src/nlu/evaluation';
 import { IntentClassifier, type LabelledText } from '../src/nlu/intent-classifier';
-import { readKnowledgeIntents } from '../src/nlu/knowledge-intents';
+import { intentTrainingExamples, readKnowledgeIntents } from '../src/nlu/knowledge-intents';
 import { createNlpjsEngine } from '../src/nlu/nlpjs-baseline';
 
 type Task = 'intent' | 'emotion';
@@ -117,8 +117,11 @@ async function buildPredictor(flags: Flags): Promise<Predictor> {
       if (new Set(knowledge.examples.map((e) => e.label)).size < 2) {
         throw new Error('knowledge/scenarios holds fewer than two sub-intents with questions: nothing to train the shipped intent model on');
       }
-      examples = knowledge.examples;
-      process.stderr.write(`shipped intent model: ${knowledge.names.size} sub-intents, ${examples.length} questions\n`);
+      const questionsOf = new Map<string, string[]>();
+      for (const e of knowledge.examples) questionsOf.set(e.label, [...(questionsOf.get(e.label) ?? []), e.text]);
+      // Trained as the server trains it: phrasings and names.
+      examples = intentTrainingExamples([...knowledge.names].map(([id, name]) => ({ id, name, questions: questionsOf.get(id) ?? [] })));
+      process.stderr.write(`shipped intent model: ${knowledge.names.size} sub-intents, ${examples.length} phrasings and names\n`);
     } else {
       examples = flags.train.flatMap((file) => readLabelledJsonl(file));
     }

@@ -4,11 +4,12 @@ import type { Logger } from '../logging/logger';
 import { buildShippedEmotionModel } from './emotion-classifier';
 import { extractEntities } from './entities';
 import { IntentModelHolder, type IntentModelState } from './intent-model-holder';
+import { intentTrainingExamples } from './knowledge-intents';
 import { trainInWorker } from './worker-trainer';
 
 /** The sub-intents the intent model learns from (the knowledge base's published phrasings). */
 export interface TrainingSource {
-  allSubIntents(): Array<{ id: string; questions: string[] }>;
+  allSubIntents(): Array<{ id: string; name: string; questions: string[] }>;
   onReload(listener: () => void): void;
 }
 
@@ -32,7 +33,7 @@ export async function createLanguageModels(
     },
     onError: (err) => logger.error({ err }, 'intent model training failed'),
   });
-  const examples = () => knowledge.allSubIntents().flatMap((sub) => sub.questions.map((text) => ({ text, label: sub.id })));
+  const examples = () => intentTrainingExamples(knowledge.allSubIntents());
   // Never block start-up on training: until a model is in service, understanding leans on retrieval alone.
   const first = await intents.ensure(examples());
   logger.info(

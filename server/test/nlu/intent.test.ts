@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { contentHash, IntentClassifier, type IntentClassifierJSON } from '../../src/nlu/intent-classifier';
 import { IntentModelHolder, type IntentTrainer } from '../../src/nlu/intent-model-holder';
+import { intentTrainingExamples } from '../../src/nlu/knowledge-intents';
 import { largerIntents, SMALL_INTENTS } from './intent-fixtures';
 
 describe('intent classifier', () => {
@@ -168,5 +169,20 @@ describe('intent model holder', () => {
     await Promise.all([older, newer]);
     await holder.whenTrained();
     expect(holder.current?.hash).toBe(contentHash(SMALL_INTENTS, { neural: { iterations: 20 } }));
+  });
+});
+
+describe('what the intent model learns a sub-intent from', () => {
+  it('its phrasings and its name, each text once', () => {
+    expect(intentTrainingExamples([
+      { id: 'claim/report/online', name: '线上报案', questions: ['怎么报案', '在哪报案', '怎么报案'] },
+      { id: 'claim/report/phone', name: '电话报案', questions: ['电话报案', '报案电话多少'] },
+    ])).toEqual([
+      { text: '怎么报案', label: 'claim/report/online' },
+      { text: '在哪报案', label: 'claim/report/online' },
+      { text: '线上报案', label: 'claim/report/online' },
+      { text: '电话报案', label: 'claim/report/phone' },
+      { text: '报案电话多少', label: 'claim/report/phone' },
+    ]);
   });
 });
