@@ -218,8 +218,32 @@ export function readKnowledgeDir(dir: string = KNOWLEDGE_DIR): KnowledgeSet {
       if (target === sub.id || !subIntentIds.has(target)) problems.push(`${sub.source}: ${sub.id}: menu: "${target}" is ${target === sub.id ? 'the sub-intent itself' : 'no sub-intent'}`);
     }
   }
+  problems.push(...productLinkProblems(set, path.join(dir, 'products')));
   if (problems.length) throw new KnowledgeValidationError(problems);
   return set;
+}
+
+/**
+ * Links to a product page or its quote (`?product=…`, `detail?id=…`) must name a product the mini-program sells
+ * (knowledge/products/); otherwise the user lands on 没有找到这个产品. Skipped for a folder without products.
+ */
+function productLinkProblems(set: KnowledgeSet, productsDir: string): string[] {
+  if (!fs.existsSync(productsDir)) return [];
+  const sold = new Set<string>();
+  for (const file of fs.readdirSync(productsDir).filter((f) => /\.ya?ml$/.test(f))) {
+    const id = (parseYaml(fs.readFileSync(path.join(productsDir, file), 'utf8')) as { id?: unknown } | null)?.id;
+    if (typeof id === 'string') sold.add(id);
+  }
+  const problems: string[] = [];
+  for (const solution of set.solutions) {
+    for (const link of solution.rich?.links ?? []) {
+      const product = /[?&](?:product|id)=([^&]+)/.exec(link.page)?.[1];
+      if (product !== undefined && link.page.startsWith('/pages/') && /\/(quote|products)\//.test(link.page) && !sold.has(product)) {
+        problems.push(`${solution.source}: ${solution.id}: link "${link.title}" opens product "${product}", which knowledge/products/ does not sell`);
+      }
+    }
+  }
+  return problems;
 }
 
 // ---- Operator FAQ files: JSONL or CSV rows {question, answer, scenario?, intent?, id?} ----

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { KnowledgeValidationError, parseCsv, readFaqFile, readKnowledgeDir } from '../../src/knowledge/source';
 import { writeKnowledgeFixture } from '../support/knowledge-fixture';
 
@@ -116,6 +118,37 @@ intents:
 `;
     const problems = problemsOf(() => readKnowledgeDir(writeKnowledgeFixture({ 'states.yaml': states })));
     expect(problems).toEqual([expect.stringMatching(/^states\.yaml: intents\[0\] \(topic\)\.subIntents\[0\] \(surrender\)\.solutions\[1\] \(vip\)\.conditions\.userState: /)]);
+  });
+
+  it('names the entry of a link to a product the mini-program does not sell (the page would say 没有找到这个产品)', () => {
+    const links = `
+id: links
+name: 链接
+intents:
+  - id: topic
+    name: 话题
+    subIntents:
+      - id: quotes
+        name: 报价
+        questions: [怎么报价]
+        solutions:
+          - id: default
+            text: 试算一下
+            rich:
+              links:
+                - { title: 医疗险试算, page: /pages/quote/index?product=medical }
+                - { title: 车险报价, page: /pages/quote/index?product=auto }
+                - { title: 车险详情, page: /pages/products/detail?id=auto }
+                - { title: 我的保单, page: /pages/policies/index }
+`;
+    const dir = writeKnowledgeFixture({ 'links.yaml': links });
+    expect(() => readKnowledgeDir(dir)).not.toThrow(); // no products/ folder: nothing to check against
+    fs.mkdirSync(path.join(dir, 'products'));
+    fs.writeFileSync(path.join(dir, 'products', 'medical.yaml'), 'id: medical\nname: 医疗险\n');
+    expect(problemsOf(() => readKnowledgeDir(dir))).toEqual([
+      'links.yaml: links/topic/quotes|*|*: link "车险报价" opens product "auto", which knowledge/products/ does not sell',
+      'links.yaml: links/topic/quotes|*|*: link "车险详情" opens product "auto", which knowledge/products/ does not sell',
+    ]);
   });
 
   it('refuses two solutions with the same conditions and a scenario id used twice', () => {
