@@ -287,9 +287,13 @@ export class FakeWeChatApi {
   }
 
   private tokenResponse(token: string): FakeResponse {
+    return jsonResponse(200, { access_token: token, expires_in: this.secondsLeft(token) });
+  }
+
+  /** Rounded up: a token issued a millisecond ago still has its whole lifetime (7200), as WeChat answers. */
+  private secondsLeft(token: string): number {
     const record = this.tokens.get(token);
-    const remaining = record ? Math.max(0, Math.floor((record.validUntil - this.now()) / 1000)) : 0;
-    return jsonResponse(200, { access_token: token, expires_in: remaining });
+    return record ? Math.max(0, Math.ceil((record.validUntil - this.now()) / 1000)) : 0;
   }
 
   private isUsable(token: string | undefined): token is string {
@@ -346,9 +350,7 @@ export class FakeWeChatApi {
       token = this.issueToken('wecom', owner);
       this.wecomTokens.set(owner, token);
     }
-    const validUntil = this.tokens.get(token)?.validUntil ?? this.now();
-    const expiresIn = Math.max(0, Math.floor((validUntil - this.now()) / 1000));
-    return jsonResponse(200, { errcode: 0, errmsg: 'ok', access_token: token, expires_in: expiresIn });
+    return jsonResponse(200, { errcode: 0, errmsg: 'ok', access_token: token, expires_in: this.secondsLeft(token!) });
   }
 
   private checkToken(token: string | null, kind: TokenRecord['kind']): { owner: string } | { error: FakeResponse } {
