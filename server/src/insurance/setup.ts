@@ -32,8 +32,9 @@ export interface InsuranceSetup {
 
 /**
  * Builds the insurance domain, mini-program login and WeChat Pay from the environment, for platform.ts and the CLIs.
- * Without WECHAT_MP_* the user routes answer 503 in production, and outside it a demo login and demo payments
- * serve the h5 preview; with WECHAT_MP_* but no WECHATPAY_* orders cannot be paid.
+ * Without WECHAT_MP_* the user routes answer 503, except on a server with no WeChat settings at all outside
+ * production, where a demo login and demo payments serve the h5 preview; with WECHAT_MP_* but no WECHATPAY_* orders
+ * cannot be paid.
  */
 export function setupInsurance(options: {
   config: AppConfig;
@@ -53,8 +54,9 @@ export function setupInsurance(options: {
 
   const storage = options.storage ?? defaultDocumentStorage(REPO_ROOT, options.config.DATA_DIR, settings.documentStorageDir);
   const wechat = mp ? new WeChatAppApi({ http: new WeChatHttpClient({ baseUrl: mp.apiBase }), appId: mp.appId, appSecret: mp.secret }) : undefined;
-  // Like the Official Account's demo account: outside production, no settings means a mini-program to try out.
-  const demo = !mp && options.config.NODE_ENV !== 'production';
+  // Like the Official Account's demo account: outside production, a server with no WeChat settings at all is one to
+  // try out. Any real account configured means a real deployment, where free demo policies must never be issued.
+  const demo = !mp && options.config.NODE_ENV !== 'production' && !options.config.WECHAT_OA_APPID && !env.WECOM_CORP_ID;
   const demoPayments = demo
     ? new DemoPaymentGateway({
       onPaid: (transaction) => insurance.purchases.onPaymentSucceeded(transaction),

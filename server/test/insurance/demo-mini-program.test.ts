@@ -17,8 +17,8 @@ useTestDatabase(__filename);
 describe('the demo mini-program (no WECHAT_MP_* outside production)', () => {
   const logger = createLogger('silent');
   const servers: Array<{ setup: InsuranceSetup; close: () => Promise<void> }> = [];
-  const start = async (nodeEnv: 'development' | 'production') => {
-    const setup = setupInsurance({ config: loadConfig({ NODE_ENV: nodeEnv }), logger, env: {}, storage: new MemoryStorage(), startJobs: false });
+  const start = async (nodeEnv: 'development' | 'production', env: Record<string, string> = {}) => {
+    const setup = setupInsurance({ config: loadConfig({ NODE_ENV: nodeEnv, ...env }), logger, env, storage: new MemoryStorage(), startJobs: false });
     const server = await serve(createApp({ logger, bodyLimitBytes: 1 << 20, routers: setup.routers }));
     servers.push({ setup, close: server.close });
     return async (method: string, url: string, options: { token?: string; body?: unknown } = {}) => {
@@ -71,8 +71,12 @@ describe('the demo mini-program (no WECHAT_MP_* outside production)', () => {
     expect(policies.body.items[0]).toMatchObject({ productId: 'medical', policyNumber: after.policyNumber });
   });
 
-  it('production has no demo: login and payments stay off until configured', async () => {
-    const api = await start('production');
+  it.each([
+    ['production', {}],
+    ['a real Official Account configured', { WECHAT_OA_APPID: 'wx1234567890abcdef', WECHAT_OA_SECRET: 'oa-secret-value', WECHAT_OA_TOKEN: 'oatoken' }],
+    ['a real WeCom app configured', { WECOM_CORP_ID: 'ww1234567890abcdef' }],
+  ] as const)('no demo in %s: login and payments stay off until the mini-program is configured', async (what, env) => {
+    const api = await start(what === 'production' ? 'production' : 'development', env);
     const login = await api('POST', '/api/mp/session', { body: { code: 'alice' } });
     expect(login.status).toBe(503);
     expect(login.body.error ?? login.body).toMatchObject({ code: 'mini_program_not_configured' });
