@@ -1,5 +1,5 @@
 import { buildRetrievalIndex, type RetrievalDocument } from './retrieval';
-import { menusOutOfReach, topicMenuReach } from './service';
+import { menusOutOfReach, retrievalDocumentFor, topicMenuReach } from './service';
 import type { KnowledgeSet } from './source';
 
 /** A phrasing that, asked in other words, would be answered by another sub-intent. */
@@ -26,7 +26,7 @@ export function retrievalDocumentsOf(set: KnowledgeSet): RetrievalDocument[] {
   for (const solution of set.solutions) {
     if (!solution.conditions.product && !solution.conditions.userState) generic.set(solution.subIntentId, solution.text);
   }
-  return set.subIntents.map((sub) => ({ id: sub.id, questions: [sub.name, ...sub.questions], answer: generic.get(sub.id) }));
+  return set.subIntents.map((sub) => retrievalDocumentFor(sub, generic.get(sub.id)));
 }
 
 /**
@@ -43,7 +43,7 @@ export function checkKnowledge(set: KnowledgeSet, options: { answerConfidence: n
   let phrasings = 0;
   let ownFirst = 0;
   for (const document of documents) {
-    // questions[0] is the name, which always stays: a sub-intent is never left without a question.
+    // questions[0] is the name (retrievalDocumentFor), which always stays: a sub-intent is never left without a question.
     for (const phrasing of new Set(document.questions.slice(1))) {
       if (phrasing === document.questions[0]) continue;
       phrasings++;

@@ -1,7 +1,7 @@
 import { currentKnowledgeRevision } from './importer';
 import { Intent, KnowledgeRevisionNote, revisionNoteId, Scenario, Solution, SubIntent, type SolutionDoc } from './models';
 import { solutionKey, type LiveAnswerKind, type SolutionConditions, type SolutionVariants } from './source';
-import { buildRetrievalIndex, type RetrievalIndex } from './retrieval';
+import { buildRetrievalIndex, type RetrievalDocument, type RetrievalIndex } from './retrieval';
 
 /** How much longer than its longest phrasing a message may be and still get a topic's menu. */
 export const MENU_SLACK_CHARS = 3;
@@ -25,6 +25,14 @@ export function topicMenuReach(subIntents: Iterable<{ id: string; name: string; 
 export function menusOutOfReach(reach: TopicMenuReach, question: string): Set<string> {
   const length = contentLength(question);
   return new Set(reach.filter((menu) => length > menu.maxLength).map((menu) => menu.id));
+}
+
+/**
+ * A sub-intent as retrieval indexes it: its name first (a short canonical phrasing), then its phrasings, and its
+ * generic answer, whose words help (a user often asks in the answer's terms, not the question's).
+ */
+export function retrievalDocumentFor(sub: { id: string; name: string; questions: readonly string[] }, genericAnswer: string | undefined): RetrievalDocument {
+  return { id: sub.id, questions: [sub.name, ...sub.questions], answer: genericAnswer };
 }
 
 /** A sub-intent as the rest of the server sees it. */
@@ -167,10 +175,7 @@ export class KnowledgeBase {
   }
 
   private install(revision: number, subIntents: Map<string, SubIntentSummary>, solutions: Map<string, PublishedSolution>): void {
-    // The generic answer's words help retrieval (a user often asks in the answer's terms, not the question's).
-    this.index = buildRetrievalIndex(
-      [...subIntents.values()].map((s) => ({ id: s.id, questions: [s.name, ...s.questions], answer: this.genericAnswer(s, solutions) })),
-    );
+    this.index = buildRetrievalIndex([...subIntents.values()].map((s) => retrievalDocumentFor(s, this.genericAnswer(s, solutions))));
     this.subIntents = subIntents;
     this.solutions = solutions;
     this.menuReach = topicMenuReach(subIntents.values());

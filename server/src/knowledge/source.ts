@@ -229,11 +229,8 @@ export function readKnowledgeDir(dir: string = KNOWLEDGE_DIR): KnowledgeSet {
  */
 function productLinkProblems(set: KnowledgeSet, productsDir: string): string[] {
   if (!fs.existsSync(productsDir)) return [];
-  const sold = new Set<string>();
-  for (const file of fs.readdirSync(productsDir).filter((f) => /\.ya?ml$/.test(f))) {
-    const id = (parseYaml(fs.readFileSync(path.join(productsDir, file), 'utf8')) as { id?: unknown } | null)?.id;
-    if (typeof id === 'string') sold.add(id);
-  }
+  // The catalog names each product file after its id (insurance/products.ts checks it), so the names suffice.
+  const sold = new Set(fs.readdirSync(productsDir).filter((f) => /\.ya?ml$/.test(f)).map((f) => f.replace(/\.ya?ml$/, '')));
   const problems: string[] = [];
   for (const solution of set.solutions) {
     for (const link of solution.rich?.links ?? []) {
