@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { checkKnowledge } from '../../src/knowledge/check';
 import { readKnowledgeDir } from '../../src/knowledge/source';
 import { writeKnowledgeFixture } from '../support/knowledge-fixture';
@@ -36,5 +38,22 @@ describe('knowledge:check', () => {
     expect(pair!.count).toBeGreaterThanOrEqual(3);
     expect(overlapping.conflicts.every((c) => c.confidence >= 0.5 && c.own !== c.answeredBy)).toBe(true);
     expect(overlapping.ownFirst).toBeLessThan(overlapping.phrasings);
+  });
+
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/knowledge-check.ts', ...args], {
+    cwd: path.resolve(__dirname, '../..'), encoding: 'utf8', timeout: 60_000,
+  });
+
+  it('the CLI names a bad flag, and ends a report with one JSON line', () => {
+    const bad = cli('--top', 'lots');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--top must be a whole number, got "lots"');
+    expect(cli('--bogus').stderr).toContain('unknown flag --bogus');
+
+    const run = cli('--dir', writeKnowledgeFixture({ 'policy-changes.yaml': OVERLAPPING }), '--top', '1');
+    expect(run.status).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines.join('\n')).toContain('新保单取消 (policy-changes/cancel/cancel-new-policy)  →  犹豫期内退保全额退款 (surrender/cooling-off/full-refund)');
+    expect(JSON.parse(lines[lines.length - 1])).toMatchObject({ phrasings: expect.any(Number), confidentlyElsewhere: expect.any(Number) });
   });
 });
