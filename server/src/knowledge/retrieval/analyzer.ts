@@ -89,6 +89,8 @@ export const FILLER_WORDS: ReadonlySet<string> = new Set([
   '在', '从', '到', '对', '给', '被', '把', '让', '向', '为', '以', '于', '因为', '所以', '如果', '但是', '但', '而且',
   '一个', '一些', '一点', '有点', '现在', '已经', '可以', '能', '会', '要', '想', '应该', '需要', '请', '知道', '不知道', '说',
   '嗯', '呃', '恩', '喔', '哎', '唉', '啦', '罢了', '而已', '等', '等等', '之', '其', '中', '里', '上',
+  // Named in most real customer questions, about any topic ("…保险公司赔吗"): in an insurer's chat it says nothing.
+  '保险公司',
 ]);
 
 const HAN = /\p{Script=Han}/u;

@@ -55,6 +55,16 @@ describe('confidence on questions the knowledge does not cover', () => {
     expect(top.confidence).toBeGreaterThanOrEqual(ANSWER_THRESHOLD);
   });
 
+  // Nearly every real customer question names "保险公司": it must not pull a question to the few phrasings that
+  // happen to contain it (保险公司破产了还能赔吗, 保险公司出具的赔付证明在哪拿).
+  it.each(['摩托车出事保险公司能赔偿多少', '底盘被碰撞保险公司能理赔吗', '保险公司会预付吗', '车身停在小区被划痕，保险公司赔吗'])(
+    '"保险公司" alone wins no answer: %s',
+    (query) => {
+      const [top] = full.search(query, 5);
+      expect(top.confidence < ANSWER_THRESHOLD || !/company-bankruptcy|claim-certificate|claim-investigation/.test(top.id)).toBe(true);
+    },
+  );
+
   it('knows how much of the query the winner contains', () => {
     expect(full.confidenceFeatures('退保能退多少钱')?.informativeCoverage).toBeGreaterThan(0.9);
     // "比特币" is nowhere in the knowledge: most of the query's informative mass stays unmatched.
