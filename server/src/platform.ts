@@ -29,6 +29,7 @@ import { createAgentDesk, loadAgentDeskSettings } from './agents';
 import { createInsight, loadInsightSettings } from './analytics';
 import { WeComClient } from './wechat/wecom-client';
 import { setupInsurance } from './insurance/setup';
+import { coolingOffPeriods } from './insurance/cooling-off';
 import { insuranceLiveAnswers } from './insurance/live-answers';
 import { agentClaimHandling } from './insurance/agent-claims';
 import { requireUser } from './channels/miniprogram-api/sessions';
@@ -88,6 +89,7 @@ export async function createPlatform(
   const pipeline = new ConversationPipeline({
     understander: understanding.understander, knowledge, config: wechatConfig, events,
     staleClaimMs: config.CONVERSATION_STALE_CLAIM_MS, liveAnswers: insuranceLiveAnswers, states, humanDesk: Boolean(wecom),
+    coolingOffDays: coolingOffPeriods(),
   });
   const conversations = new ConversationService(events, states);
   stops.push(startConversationHousekeeping(states, CONVERSATION_HOUSEKEEPING_INTERVAL_MS, logger));

@@ -1,5 +1,7 @@
 import type { HandoffRules } from '../config/wechat-config';
-import type { Choice, Decision, EmotionReading, HandoffReason, InboundMessage, Understanding } from './types';
+import type { Choice, Decision, EmotionReading, HandoffReason, InboundMessage, RankedCandidate, Understanding } from './types';
+
+export type CoolingOffSide = 'within' | 'after';
 
 /** What the decision needs to know about a sub-intent, from the knowledge base. */
 export interface SubIntentFacts {
@@ -11,6 +13,8 @@ export interface SubIntentFacts {
   needsProduct: boolean;
   /** Sub-intents its answer offers as numbered follow-ups. */
   menu?: string[];
+  /** The side of the cooling-off period its answer presumes, and the sub-intent that answers the other side. */
+  coolingOff?: { presumes: CoolingOffSide; otherwise: string };
 }
 
 export interface DialogueState {
@@ -93,10 +97,73 @@ export interface DecideInput {
   state: DialogueState;
   rules: HandoffRules;
   facts(subIntentId: string): SubIntentFacts | undefined;
+  /**
+   * Days of the cooling-off period of a product line, or the longest of all for `undefined`; undefined when there is
+   * none to speak of (a product without one, or one we do not sell).
+   */
+  coolingOffDays?(product: string | undefined): number | undefined;
+}
+
+/**
+ * "买了重疾险十天了，不想要了" and "买了三年的保险不想要了" share their words but not their answer: a stated time since
+ * purchase settles which side of the cooling-off period the user is on. Candidates whose answer presumes the other
+ * side give their place (and confidence) to the sub-intent they name for it.
+ */
+export function restateForHoldingPeriod(
+  candidates: readonly RankedCandidate[],
+  heldDays: number,
+  coolingOffDays: number,
+  facts: (subIntentId: string) => SubIntentFacts | undefined,
+): { candidates: RankedCandidate[]; restated: string[] } {
+  const side: CoolingOffSide = heldDays <= coolingOffDays ? 'within' : 'after';
+  const byId = new Map<string, RankedCandidate>();
+  const restated: string[] = [];
+  const keep = (candidate: RankedCandidate) => {
+    const existing = byId.get(candidate.subIntentId);
+    if (!existing || existing.confidence < candidate.confidence) byId.set(candidate.subIntentId, candidate);
+  };
+  for (const candidate of candidates) {
+    const presumption = facts(candidate.subIntentId)?.coolingOff;
+    const counterpart = presumption && presumption.presumes !== side ? facts(presumption.otherwise) : undefined;
+    if (!counterpart) {
+      keep({ ...candidate });
+      continue;
+    }
+    restated.push(`${candidate.name} → ${counterpart.name}`);
+    keep({ subIntentId: counterpart.id, name: counterpart.name, confidence: candidate.confidence });
+  }
+  return { candidates: [...byId.values()].sort((a, b) => b.confidence - a.confidence), restated };
+}
+
+/** The understanding with its candidates restated for a holding period the user stated, and why. */
+function withStatedFacts(input: DecideInput): { understanding: Understanding; note: string } {
+  const { understanding, state, facts } = input;
+  const held = understanding.entities.find((e) => e.type === 'held_for' && typeof e.value === 'number');
+  if (!held || !input.coolingOffDays) return { understanding, note: '' };
+  const product = understanding.entities.find((e) => e.type === 'product')?.value?.toString() ?? state.slots.product;
+  const period = input.coolingOffDays(product);
+  if (!period) return { understanding, note: '' };
+  const { candidates, restated } = restateForHoldingPeriod(understanding.candidates, held.value as number, period, facts);
+  if (!restated.length) return { understanding, note: '' };
+  const side = (held.value as number) <= period ? 'within' : 'past';
+  return {
+    understanding: { ...understanding, candidates },
+    note: `; held ${held.value} days, ${side} the ${period}-day cooling-off period: ${restated.join(', ')}`,
+  };
 }
 
 /** answer · clarify · ask a slot · hand off — with the reason, from one message and the dialogue so far. */
-export function decide({ text, understanding, state, rules, facts }: DecideInput): Decision {
+export function decide(input: DecideInput): Decision {
+  const { text, state, rules, facts } = input;
+  const { understanding, note } = withStatedFacts(input);
+  const decision = decideOn(text, understanding, state, rules, facts);
+  if (note) decision.reason += note;
+  return decision;
+}
+
+function decideOn(
+  text: string, understanding: Understanding, state: DialogueState, rules: HandoffRules, facts: DecideInput['facts'],
+): Decision {
   const answerOrAsk = (subIntentId: string, confidence: number, reason: string): Decision => {
     const sub = facts(subIntentId);
     if (sub?.needsProduct && !state.slots.product) {

@@ -1,7 +1,7 @@
 import type { WechatConfig } from '../config/wechat-config';
 import { BatchedInserts } from '../db/batched-inserts';
 import type { EventBus } from '../events/bus';
-import { decide, type DialogueState, type SubIntentFacts } from './decide';
+import { decide, type DecideInput, type DialogueState, type SubIntentFacts } from './decide';
 import { conversationIdFor, Message, MessageClaim, type MessageDoc } from './models';
 import { ConversationStates, newConversation, type ConversationDoc } from './states';
 import type { Decision, EmotionReading, InboundMessage, OutboundMessage, PipelineResult, Understanding } from './types';
@@ -15,6 +15,7 @@ export interface Understander {
 export interface KnowledgeReader {
   getSubIntent(id: string): {
     id: string; name: string; scenarioId: string; sensitive: boolean; needsProduct: boolean; live?: string; menu?: string[];
+    coolingOff?: SubIntentFacts['coolingOff'];
     /** User states some of its solutions are written for. */
     variants?: { userStates: string[] };
   } | undefined;
@@ -54,6 +55,8 @@ export interface PipelineDeps {
    * a conversation waiting for an agent who can never come would go silent.
    */
   humanDesk?: boolean;
+  /** Cooling-off periods of the products on sale (see DecideInput): a stated time since purchase picks the answer. */
+  coolingOffDays?: DecideInput['coolingOffDays'];
 }
 
 const NEUTRAL: EmotionReading = { label: 'none', intensity: 0, polarity: 'neutral' };
@@ -216,7 +219,10 @@ export class ConversationPipeline {
   private facts = (subIntentId: string): SubIntentFacts | undefined => {
     const sub = this.deps.knowledge.getSubIntent(subIntentId);
     if (!sub) return undefined;
-    return { id: sub.id, name: sub.name, scenarioId: sub.scenarioId, sensitive: sub.sensitive, needsProduct: sub.needsProduct, menu: sub.menu };
+    return {
+      id: sub.id, name: sub.name, scenarioId: sub.scenarioId, sensitive: sub.sensitive, needsProduct: sub.needsProduct, menu: sub.menu,
+      coolingOff: sub.coolingOff,
+    };
   };
 
   private decideFor(
@@ -231,7 +237,7 @@ export class ConversationPipeline {
     // Without a desk nobody reads a relay (one left from when a desk was set up): the bot serves again.
     if (conversation.state !== 'bot' && this.deps.humanDesk !== false) return { action: 'relay_to_agent', reason: `conversation is ${conversation.state}` };
     if (!text || !understanding) return { action: 'acknowledge', reason: `${inbound.kind} message without text` };
-    return decide({ inbound, text, understanding, state, rules: this.deps.config.handoffRules, facts: this.facts });
+    return decide({ inbound, text, understanding, state, rules: this.deps.config.handoffRules, facts: this.facts, coolingOffDays: this.deps.coolingOffDays });
   }
 
   private async render(

@@ -46,6 +46,8 @@ const subIntentSchema = new Schema(
     live: { type: String, required: false },
     /** Sub-intents its answer offers as numbered follow-ups (a topic's menu). */
     menu: { type: [String], default: undefined },
+    /** The side of the cooling-off period its answer presumes, and the sub-intent for the other side. */
+    coolingOff: { type: new Schema({ presumes: String, otherwise: String }, { _id: false }), required: false },
     solutionVariants: {
       type: new Schema(
         { hasGeneric: Boolean, products: [String], userStates: [String], fallbackKey: String },

@@ -1,6 +1,6 @@
 import { currentKnowledgeRevision } from './importer';
 import { Intent, KnowledgeRevisionNote, revisionNoteId, Scenario, Solution, SubIntent, type SolutionDoc } from './models';
-import { solutionKey, type LiveAnswerKind, type SolutionConditions, type SolutionVariants } from './source';
+import { solutionKey, type CoolingOffPresumption, type LiveAnswerKind, type SolutionConditions, type SolutionVariants } from './source';
 import { buildRetrievalIndex, type RetrievalDocument, type RetrievalIndex } from './retrieval';
 
 /** How much longer than its longest phrasing a message may be and still get a topic's menu. */
@@ -46,6 +46,8 @@ export interface SubIntentSummary {
   live?: LiveAnswerKind;
   /** Sub-intents its answer offers as numbered follow-ups. */
   menu?: string[];
+  /** The side of the cooling-off period its answer presumes, and the sub-intent for the other side. */
+  coolingOff?: CoolingOffPresumption;
   /** True when every solution depends on the product, so the bot must know it before answering. */
   needsProduct: boolean;
   variants: SolutionVariants;
@@ -126,6 +128,9 @@ export class KnowledgeBase {
         id: doc._id, scenarioId: doc.scenarioId, intentId: doc.intentId, name: doc.name,
         sensitive: Boolean(doc.sensitive), questions: doc.questions, ...(doc.live ? { live: doc.live as LiveAnswerKind } : {}),
         ...(doc.menu?.length ? { menu: [...doc.menu] } : {}),
+        ...(doc.coolingOff?.presumes && doc.coolingOff.otherwise
+          ? { coolingOff: { presumes: doc.coolingOff.presumes as CoolingOffPresumption['presumes'], otherwise: doc.coolingOff.otherwise } }
+          : {}),
         needsProduct: !doc.solutionVariants.hasGeneric && (doc.solutionVariants.products ?? []).length > 0,
         variants: {
           hasGeneric: Boolean(doc.solutionVariants.hasGeneric), products: doc.solutionVariants.products ?? [],

@@ -16,8 +16,18 @@ export interface AuthoredSubIntent {
    * with 报案 · 材料 · 进度, and replying "2" answers the second).
    */
   menu?: string[];
+  /**
+   * The side of the cooling-off period its answer presumes ("过了犹豫期退保": after), and the sub-intent (full id) that
+   * answers a user who says they are on the other side ("买了十天了"); see conversation/decide.ts.
+   */
+  coolingOff?: CoolingOffPresumption;
   /** What its solutions vary by: answer selection builds the few candidate `_id`s from these, never a list of all. */
   solutionVariants: SolutionVariants;
+}
+
+export interface CoolingOffPresumption {
+  presumes: 'within' | 'after';
+  otherwise: string;
 }
 
 export interface SolutionVariants {
@@ -88,13 +98,15 @@ const solutionSchema = z.object({
   conditions: z.object({ product: slug.optional(), userState: z.enum(USER_STATES).optional() }).strict().default({}),
 });
 
+const fullSubIntentId = z.string().regex(/^[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9-]*$/, 'must be a full sub-intent id (scenario/intent/sub-intent)');
+
 const subIntentSchema = z.object({
   id: slug,
   name: text,
   sensitive: z.boolean().default(false),
   live: z.enum(LIVE_ANSWERS).optional(),
-  menu: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9-]*$/, 'must be a full sub-intent id (scenario/intent/sub-intent)'))
-    .min(2, 'needs at least two choices').max(5, 'offers at most five choices').optional(),
+  menu: z.array(fullSubIntentId).min(2, 'needs at least two choices').max(5, 'offers at most five choices').optional(),
+  coolingOff: z.object({ presumes: z.enum(['within', 'after']), otherwise: fullSubIntentId }).strict().optional(),
   questions: z.array(text).min(1, 'needs at least one question'),
   solutions: z.array(solutionSchema).min(1, 'needs at least one solution'),
 });
@@ -167,6 +179,7 @@ export function parseScenarioFile(file: string, content: string, into: Knowledge
         id: subIntentId, scenarioId: scenario.id, intentId, name: sub.name,
         questions: [...new Set(sub.questions)], sensitive: sub.sensitive, source, ...(sub.live ? { live: sub.live } : {}),
         ...(sub.menu ? { menu: sub.menu } : {}),
+        ...(sub.coolingOff ? { coolingOff: sub.coolingOff } : {}),
         solutionVariants: variantsOf(subIntentId, sub.solutions.map((solution) => solution.conditions)),
       });
       const seenKeys = new Set<string>();
@@ -212,10 +225,18 @@ export function readKnowledgeDir(dir: string = KNOWLEDGE_DIR): KnowledgeSet {
     if (seenScenarios.has(scenario.id)) problems.push(`${scenario.source}: scenario id "${scenario.id}" is used by another file too`);
     seenScenarios.add(scenario.id);
   }
-  const subIntentIds = new Set(set.subIntents.map((sub) => sub.id));
+  const subIntentsById = new Map(set.subIntents.map((sub) => [sub.id, sub]));
   for (const sub of set.subIntents) {
     for (const target of sub.menu ?? []) {
-      if (target === sub.id || !subIntentIds.has(target)) problems.push(`${sub.source}: ${sub.id}: menu: "${target}" is ${target === sub.id ? 'the sub-intent itself' : 'no sub-intent'}`);
+      if (target === sub.id || !subIntentsById.has(target)) problems.push(`${sub.source}: ${sub.id}: menu: "${target}" is ${target === sub.id ? 'the sub-intent itself' : 'no sub-intent'}`);
+    }
+    if (sub.coolingOff) {
+      const other = subIntentsById.get(sub.coolingOff.otherwise);
+      const opposite = sub.coolingOff.presumes === 'within' ? 'after' : 'within';
+      if (!other) problems.push(`${sub.source}: ${sub.id}: coolingOff.otherwise: "${sub.coolingOff.otherwise}" is no sub-intent`);
+      else if (other.coolingOff?.presumes !== opposite) {
+        problems.push(`${sub.source}: ${sub.id}: coolingOff.otherwise: "${other.id}" must presume the other side (coolingOff: { presumes: ${opposite}, ... })`);
+      }
     }
   }
   problems.push(...productLinkProblems(set, path.join(dir, 'products')));

@@ -13,9 +13,11 @@ import { NUMERAL_CHARACTERS, parseChineseNumber } from './chinese-numbers';
  *   3月5日, 2026年3月5日, 2026-03-05, 3天前, 3天后;
  * - product: from a list of products with aliases (default: the six product lines);
  * - relation: self / spouse / child / parent;
- * - licence plate: province + letter + 5 (or 6 for new-energy) letters/digits, normalised without separators.
+ * - licence plate: province + letter + 5 (or 6 for new-energy) letters/digits, normalised without separators;
+ * - held for (days since the user bought or started the policy, as they state it): 买了十天了, 交了四年, 生效十三天,
+ *   投保才一个礼拜, 买了半年多; or a date followed by the purchase: 十天前买的, 昨天投保的, 3月5日买的.
  */
-export type EntityType = 'policy_number' | 'id_card' | 'phone' | 'bank_card' | 'amount' | 'date' | 'product' | 'relation' | 'licence_plate';
+export type EntityType = 'policy_number' | 'id_card' | 'phone' | 'bank_card' | 'amount' | 'date' | 'product' | 'relation' | 'licence_plate' | 'held_for';
 
 export interface Entity {
   type: EntityType;
@@ -232,6 +234,44 @@ function findDates(text: string, now: Date, spans: Spans): void {
   }
 }
 
+// ---- how long the policy has been held ----
+
+const DAYS_PER_UNIT: Record<string, number> = { 天: 1, 日: 1, 星期: 7, 周: 7, 礼拜: 7, 月: 30, 年: 365 };
+
+/**
+ * "买了十天了", "买了重疾险十天了", "交了四年", "生效十三天", "投保才一个礼拜": a verb of buying or paying *with* 了 (or
+ * 才), since "买三年" is a three-year term; not followed by 期 ("买了十年期的" is a term too), 后 or 内 (a window:
+ * "买了保险三年内出险").
+ */
+const HELD_FOR = new RegExp(
+  `(?:(?:买|投保|投|交|缴|签|保)了[\\p{Script=Han}a-z]{0,6}?(?:才|刚|有|快|已经|都|差不多)?|(?:买|投保|投)才|生效了?(?:才)?)` +
+  `(${SMALL_NUMERAL}|半)(个)?(?:多)?(天|日|星期|周|礼拜|月|年)(半)?(?:多)?(?![期后内])`,
+  'u',
+);
+
+function findHeldFor(text: string, spans: Spans): void {
+  for (const m of matches(text, HELD_FOR)) {
+    const count = m[1] === '半' ? 0.5 : parseChineseNumber(m[1]);
+    if (count === undefined) continue;
+    const days = Math.round((count + (m[4] ? 0.5 : 0)) * DAYS_PER_UNIT[m[3]]);
+    // The span is the period alone ("十天"): what comes between may be another entity ("买了重疾险十天了").
+    const at = m[0].lastIndexOf(m[1]);
+    spans.add('held_for', days, m[0].slice(at), m.index + at);
+  }
+}
+
+/** "十天前买的", "昨天投保的", "3月5日买的": the purchase right after a date gives the days since. */
+function findHeldSinceDate(text: string, now: Date, spans: Spans): void {
+  const today = addDays(now, 0);
+  for (const date of [...spans.entities].filter((e) => e.type === 'date')) {
+    const verb = /^(?:刚|才)?(?:买|投保|投|签|下单)/.exec(text.slice(date.end));
+    if (!verb) continue;
+    const [year, month, day] = String(date.value).split('-').map(Number);
+    const days = Math.round((today.getTime() - new Date(year, month - 1, day).getTime()) / 86_400_000);
+    if (days >= 0) spans.add('held_for', days, verb[0], date.end);
+  }
+}
+
 // ---- amounts ----
 
 /** Words after a number that make it a count, not money ("一百遍", "三千米"). */
@@ -288,7 +328,10 @@ export function extractEntities(text: string, options: EntityOptions = {}): Enti
   const productWords = new Map<string, string>();
   for (const product of options.products ?? DEFAULT_PRODUCTS) for (const alias of [product.name, ...product.aliases]) productWords.set(alias, product.id);
   findListed(text, 'product', productWords, spans);
+  // Before amounts and dates: "买了十天" is a holding period, and its numeral is neither.
+  findHeldFor(text, spans);
   findDates(text, now, spans);
+  findHeldSinceDate(text, now, spans);
   findAmounts(text, spans);
   findListed(text, 'relation', new Map(Object.entries(RELATION_WORDS)), spans);
   return spans.entities.sort((a, b) => a.start - b.start);

@@ -1,5 +1,5 @@
 import { loadWechatConfig } from '../../src/config/wechat-config';
-import { decide, emotionWorsening, pickedNumber, type DialogueState, type SubIntentFacts } from '../../src/conversation/decide';
+import { decide, emotionWorsening, pickedNumber, restateForHoldingPeriod, type DialogueState, type SubIntentFacts } from '../../src/conversation/decide';
 import type { InboundMessage, Understanding } from '../../src/conversation/types';
 
 const rules = loadWechatConfig().handoffRules;
@@ -14,6 +14,18 @@ const facts: Record<string, SubIntentFacts> = {
   'surrender/x/y': { id: 'surrender/x/y', name: '退保', scenarioId: 'surrender', sensitive: true, needsProduct: false },
   'claim-progress/x/y': { id: 'claim-progress/x/y', name: '进度', scenarioId: 'claim-progress', sensitive: false, needsProduct: false },
   'small-talk/human/request': { id: 'small-talk/human/request', name: '转人工', scenarioId: 'small-talk', sensitive: false, needsProduct: false },
+  'surrender/cooling-off/cancel': {
+    id: 'surrender/cooling-off/cancel', name: '犹豫期内取消保单', scenarioId: 'surrender', sensitive: false, needsProduct: false,
+    coolingOff: { presumes: 'within', otherwise: 'surrender/after/how-to' },
+  },
+  'surrender/after/how-to': {
+    id: 'surrender/after/how-to', name: '退保怎么办理', scenarioId: 'surrender', sensitive: true, needsProduct: false,
+    coolingOff: { presumes: 'after', otherwise: 'surrender/cooling-off/cancel' },
+  },
+  'surrender/after/long-term': {
+    id: 'surrender/after/long-term', name: '长期重疾险退保', scenarioId: 'surrender', sensitive: true, needsProduct: false,
+    coolingOff: { presumes: 'after', otherwise: 'surrender/cooling-off/cancel' },
+  },
   'claims/topic/menu': {
     id: 'claims/topic/menu', name: '理赔服务', scenarioId: 'claims', sensitive: false, needsProduct: false,
     menu: ['a/b/answerable', 'claim-progress/x/y', 'gone/x/y'],
@@ -97,5 +109,44 @@ describe('decide', () => {
   it('reads picked numbers in several forms', () => {
     expect(['1', '２', '第3个', '第二个', '选三', '2。'].map(pickedNumber)).toEqual([1, 2, 3, 2, 3, 2]);
     expect(['12', '第二个问题是什么', '我选了2个产品'].map(pickedNumber)).toEqual([undefined, undefined, undefined]);
+  });
+});
+
+describe('a stated time since purchase', () => {
+  // 15 days for the long-term products, none for 医疗险, unknown for 车险.
+  const coolingOffDays = (product: string | undefined) => (product === undefined || product === 'critical-illness' ? 15 : undefined);
+  const held = (days: number, product?: string) => [
+    { type: 'held_for', value: days, text: `${days}天` },
+    ...(product ? [{ type: 'product', value: product, text: product }] : []),
+  ];
+  const withPeriods = (text: string, u: Understanding, s = state()) =>
+    decide({ inbound, text, understanding: u, state: s, rules, facts: (id) => facts[id], coolingOffDays });
+
+  it('answers the cooling-off side for "买了重疾险十天了": the surrender answer gives way, and no surrender handoff', () => {
+    const u = understanding([['surrender/after/how-to', 0.59], ['surrender/after/long-term', 0.11], ['a/b/answerable', 0.1]], { entities: held(10, 'critical-illness') });
+    const decision = withPeriods('买了重疾险十天了，不想要了', u);
+    expect(decision).toMatchObject({ action: 'answer', subIntentId: 'surrender/cooling-off/cancel', confidence: 0.59 });
+    expect(decision.reason).toMatch(/held 10 days, within the 15-day cooling-off period: 退保怎么办理 → 犹豫期内取消保单/);
+    // without the periods the same message is the surrender question, handed to a human
+    expect(run('买了重疾险十天了，不想要了', u)).toMatchObject({ action: 'handoff', reasons: ['sensitive_intent'] });
+  });
+
+  it('moves "买了三年" off the cooling-off answer; the counterparts merge, best confidence kept', () => {
+    const { candidates, restated } = restateForHoldingPeriod(
+      understanding([['surrender/cooling-off/cancel', 0.39], ['surrender/after/how-to', 0.18], ['a/b/answerable', 0.16]]).candidates,
+      1095, 15, (id) => facts[id],
+    );
+    expect(candidates.map((c) => [c.subIntentId, c.confidence])).toEqual([['surrender/after/how-to', 0.39], ['a/b/answerable', 0.16]]);
+    expect(restated).toEqual(['犹豫期内取消保单 → 退保怎么办理']);
+  });
+
+  it('changes nothing without a period to settle: no stated time, a product without one, or candidates already on its side', () => {
+    const after = understanding([['surrender/after/how-to', 0.59]]);
+    expect(withPeriods('退保', after)).toMatchObject({ action: 'handoff' });
+    expect(withPeriods('医疗险买了十天', { ...after, entities: held(10, 'medical') })).toMatchObject({ action: 'handoff' });
+    const within = understanding([['surrender/cooling-off/cancel', 0.7]], { entities: held(3) });
+    expect(withPeriods('买了三天', within)).toMatchObject({ action: 'answer', subIntentId: 'surrender/cooling-off/cancel', reason: 'confident (0.70 ≥ 0.5)' });
+    // the last day of the period is still inside it
+    expect(withPeriods('买了十五天', understanding([['surrender/after/how-to', 0.6]], { entities: held(15) }))).toMatchObject({ subIntentId: 'surrender/cooling-off/cancel' });
   });
 });

@@ -100,6 +100,41 @@ intents:
     ]);
   });
 
+  it('names the entry of a cooling-off presumption whose counterpart is missing, on the same side, or malformed', () => {
+    const sides = `
+id: sides
+name: 退保
+intents:
+  - id: topic
+    name: 话题
+    subIntents:
+      - id: within
+        name: 犹豫期内退保
+        coolingOff: { presumes: within, otherwise: sides/topic/after }
+        questions: [犹豫期内怎么退]
+        solutions: [{ id: default, text: 全额退 }]
+      - id: after
+        name: 犹豫期后退保
+        coolingOff: { presumes: after, otherwise: sides/topic/within }
+        questions: [过了犹豫期怎么退]
+        solutions: [{ id: default, text: 退现金价值 }]
+`;
+    expect(readKnowledgeDir(writeKnowledgeFixture({ 'sides.yaml': sides })).subIntents.filter((sub) => sub.id.startsWith('sides/')).map((sub) => sub.coolingOff?.presumes)).toEqual(['within', 'after']);
+    const missing = sides.replace('otherwise: sides/topic/within', 'otherwise: sides/topic/gone');
+    expect(problemsOf(() => readKnowledgeDir(writeKnowledgeFixture({ 'sides.yaml': missing })))).toEqual([
+      'sides.yaml: sides/topic/after: coolingOff.otherwise: "sides/topic/gone" is no sub-intent',
+    ]);
+    const sameSide = sides.replace('presumes: within', 'presumes: after');
+    expect(problemsOf(() => readKnowledgeDir(writeKnowledgeFixture({ 'sides.yaml': sameSide })))).toEqual([
+      'sides.yaml: sides/topic/within: coolingOff.otherwise: "sides/topic/after" must presume the other side (coolingOff: { presumes: within, ... })',
+      'sides.yaml: sides/topic/after: coolingOff.otherwise: "sides/topic/within" must presume the other side (coolingOff: { presumes: within, ... })',
+    ]);
+    const malformed = sides.replace('presumes: within', 'presumes: during');
+    expect(problemsOf(() => readKnowledgeDir(writeKnowledgeFixture({ 'sides.yaml': malformed })))).toEqual([
+      expect.stringMatching(/^sides\.yaml: intents\[0\] \(topic\)\.subIntents\[0\] \(within\)\.coolingOff\.presumes: /),
+    ]);
+  });
+
   it('names the entry of a solution written for a user state the platform does not know', () => {
     const states = `
 id: states

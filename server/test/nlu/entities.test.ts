@@ -79,6 +79,25 @@ describe('dates relative to now', () => {
   });
 });
 
+describe('how long the policy has been held, as the user states it', () => {
+  it.each([
+    ['买了重疾险十天了，不想要了', 10], ['重疾险买了十天', 10], ['保险生效十三天可退保吗', 13], ['投保才一个礼拜想退', 7],
+    ['买了两个月了想退', 60], ['买了半年多的医疗险', 183], ['买了一年半了', 548], ['交了四年分红险', 1460], ['买了三年的保险不想要了', 1095],
+    ['十天前买的重疾险', 10], ['昨天投保的能退吗', 1], ['3月5日买的', 13],
+  ])('%s → %i days', (text, days) => {
+    expect(of(text, 'held_for').map((e) => e.value)).toEqual([days]);
+  });
+
+  it('does not read a term, a window or a plain purchase as time held', () => {
+    for (const text of ['买了十年期的定期寿险', '买三年期的', '想买三年的', '买了保险三年内出险能赔吗', '我买了两万块的']) expect(of(text, 'held_for')).toEqual([]);
+  });
+
+  it('keeps the date of "十天前买的" too, and "买了两个月" is no amount', () => {
+    expect(of('十天前买的', 'date').map((e) => e.value)).toEqual(['2026-03-08']);
+    expect(of('买了两个月了', 'amount')).toEqual([]);
+  });
+});
+
 describe('products and relations', () => {
   it('maps product aliases to product ids, longest alias first', () => {
     expect(of('我有重疾险和百万医疗，还想买学平险', 'product').map((e) => e.value)).toEqual(['critical-illness', 'medical', 'children']);
