@@ -65,6 +65,21 @@ describe('confidence on questions the knowledge does not cover', () => {
     },
   );
 
+  // Real customers ask as much about savings products (分红, 万能, 两全, bought at a bank) and about what suits their
+  // age as about anything we sell: these have answers of their own, not a neighbour's that shares a few words.
+  it.each([
+    ['银行柜台买的保险算不算存款', /savings\/bank-sold/],
+    ['有没有能返本的保险', /savings\/do-you-sell/],
+    ['返还型重疾险值不值得买', /savings\/return-of-premium/],
+    ['万能险是什么意思', /savings\/what-is-savings/],
+    ['40岁女性适合买什么保险', /recommendation\/for-middle-aged/],
+    ['23岁刚工作买什么保险', /recommendation\/for-young-adult/],
+  ])('savings products and life stages have their own answers: %s', (query, expected) => {
+    const [top] = full.search(query, 5);
+    expect(top.id).toMatch(expected);
+    expect(top.confidence).toBeGreaterThanOrEqual(ANSWER_THRESHOLD);
+  });
+
   it('knows how much of the query the winner contains', () => {
     expect(full.confidenceFeatures('退保能退多少钱')?.informativeCoverage).toBeGreaterThan(0.9);
     // "比特币" is nowhere in the knowledge: most of the query's informative mass stays unmatched.
