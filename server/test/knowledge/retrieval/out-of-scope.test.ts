@@ -80,6 +80,16 @@ describe('confidence on questions the knowledge does not cover', () => {
     expect(top.confidence).toBeGreaterThanOrEqual(ANSWER_THRESHOLD);
   });
 
+  // Customers spell third-party liability many ways (第三责任险, 三责险, 第三方责任险); each is 三者险.
+  it.each([
+    ['撞了别人的车，第三责任险能赔对方吗', /auto-accident\/my-fault/],
+    ['三责险保额买多少合适', /auto\/(commercial-coverages|recommended-cover)/],
+    ['第三方责任险是赔谁的', /auto-accident\/my-fault|auto\//],
+  ])('third-party liability, however it is spelt: %s', (query, expected) => {
+    const [top] = full.search(query, 5);
+    expect(top.id).toMatch(expected);
+  });
+
   it('knows how much of the query the winner contains', () => {
     expect(full.confidenceFeatures('退保能退多少钱')?.informativeCoverage).toBeGreaterThan(0.9);
     // "比特币" is nowhere in the knowledge: most of the query's informative mass stays unmatched.
