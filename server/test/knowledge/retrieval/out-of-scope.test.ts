@@ -65,8 +65,9 @@ describe('confidence on questions the knowledge does not cover', () => {
     },
   );
 
-  // Real customers ask as much about savings products (分红, 万能, 两全, bought at a bank) and about what suits their
-  // age as about anything we sell: these have answers of their own, not a neighbour's that shares a few words.
+  // Real customers ask as much about savings products (分红, 万能, 两全, bought at a bank), what suits their age and
+  // the basics (kinds of insurance, 社保 or commercial, agents) as about anything we sell: these have answers of their
+  // own, not a neighbour's that shares a few words.
   it.each([
     ['银行柜台买的保险算不算存款', /savings\/bank-sold/],
     ['有没有能返本的保险', /savings\/do-you-sell/],
@@ -74,7 +75,10 @@ describe('confidence on questions the knowledge does not cover', () => {
     ['万能险是什么意思', /savings\/what-is-savings/],
     ['40岁女性适合买什么保险', /recommendation\/for-middle-aged/],
     ['23岁刚工作买什么保险', /recommendation\/for-young-adult/],
-  ])('savings products and life stages have their own answers: %s', (query, expected) => {
+    ['保险经纪人与代理人有什么不同', /glossary\/agent-vs-broker/],
+    ['有社保了还要不要买商业保险', /social-insurance\/social-vs-commercial/],
+    ['保险都有哪些种类', /glossary\/insurance-types/],
+  ])('savings products, life stages and the basics have their own answers: %s', (query, expected) => {
     const [top] = full.search(query, 5);
     expect(top.id).toMatch(expected);
     expect(top.confidence).toBeGreaterThanOrEqual(ANSWER_THRESHOLD);
