@@ -41,6 +41,8 @@ export const repliesSchema = z.object({
   link: z.string().min(1),
   menuUnknown: z.string().min(1),
   goodbyeAfterAgent: z.string().min(1),
+  /** Put before an answer to a message naming another insurer ({insurer}): our answer describes our own rules. */
+  otherInsurer: z.string().min(1),
 });
 export type ReplyTexts = z.infer<typeof repliesSchema>;
 

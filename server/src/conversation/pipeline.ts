@@ -265,9 +265,12 @@ export class ConversationPipeline {
         const solution = await this.deps.knowledge.selectSolution(decision.subIntentId, { product, userState });
         if (!solution) return [{ kind: 'text', text: replies.fallback }];
         decision.solutionId = solution.id;
-        if (decision.choices) return [{ kind: 'choices', text: solution.text, choices: decision.choices }];
+        // Our answers describe our own rules: a user asking about another insurer's policy is told so first.
+        const insurer = understanding?.entities.find((e) => e.type === 'insurer')?.value;
+        const text = insurer ? `${replies.otherInsurer.replace('{insurer}', String(insurer))}\n${solution.text}` : solution.text;
+        if (decision.choices) return [{ kind: 'choices', text, choices: decision.choices }];
         const links = solution.rich?.links?.length ? solution.rich.links.map((l) => ({ title: l.title, page: l.page })) : undefined;
-        return [{ kind: 'text', text: solution.text, ...(links ? { links } : {}) }];
+        return [{ kind: 'text', text, ...(links ? { links } : {}) }];
       }
       case 'clarify':
         return [{ kind: 'choices', text: replies.clarify, choices: decision.choices }];

@@ -15,9 +15,12 @@ import { NUMERAL_CHARACTERS, parseChineseNumber } from './chinese-numbers';
  * - relation: self / spouse / child / parent;
  * - licence plate: province + letter + 5 (or 6 for new-energy) letters/digits, normalised without separators;
  * - held for (days since the user bought or started the policy, as they state it): 买了十天了, 交了四年, 生效十三天,
- *   投保才一个礼拜, 买了半年多; or a date followed by the purchase: 十天前买的, 昨天投保的, 3月5日买的.
+ *   投保才一个礼拜, 买了半年多; or a date followed by the purchase: 十天前买的, 昨天投保的, 3月5日买的;
+ * - insurer: another insurance company or platform the user names (国寿, 中国平安, 泰康 …), by its usual short name.
+ *   Only unambiguous spellings: "平安" alone is also 学生平安险 and 保平安, "太平" also 太平间, "人保" also 投保人保费.
  */
-export type EntityType = 'policy_number' | 'id_card' | 'phone' | 'bank_card' | 'amount' | 'date' | 'product' | 'relation' | 'licence_plate' | 'held_for';
+export type EntityType =
+  | 'policy_number' | 'id_card' | 'phone' | 'bank_card' | 'amount' | 'date' | 'product' | 'relation' | 'licence_plate' | 'held_for' | 'insurer';
 
 export interface Entity {
   type: EntityType;
@@ -43,6 +46,19 @@ export const DEFAULT_PRODUCTS: ProductDefinition[] = [
   { id: 'children', name: '少儿险', aliases: ['少儿险', '少儿保险', '儿童险', '儿童保险', '学平险'] },
   { id: 'auto', name: '车险', aliases: ['车险', '汽车保险', '机动车保险', '交强险', '商业车险'] },
 ];
+
+/** Other insurers and platforms as customers write them → the name we say back. */
+export const OTHER_INSURERS: Readonly<Record<string, string>> = {
+  中国平安: '中国平安', 平安保险: '中国平安', 平安人寿: '中国平安', 平安财险: '中国平安', 平安产险: '中国平安',
+  平安健康: '中国平安', 平安福: '中国平安',
+  中国人寿: '中国人寿', 国寿: '中国人寿', 人寿财险: '中国人寿',
+  中国人保: '中国人保', 人保财险: '中国人保', 人保健康: '中国人保', 人保寿险: '中国人保',
+  太平洋: '太平洋保险',
+  中国太平: '中国太平', 太平人寿: '中国太平', 泰康: '泰康', 新华保险: '新华保险', 新华人寿: '新华保险',
+  阳光保险: '阳光保险', 阳光人寿: '阳光保险', 友邦: '友邦', 华夏保险: '华夏保险', 华夏人寿: '华夏保险', 富德生命: '富德生命',
+  安邦: '安邦', 天安人寿: '天安', 天安财险: '天安', 大地保险: '大地保险', 中华保险: '中华保险', 中华联合: '中华保险',
+  美亚: '美亚', 众安: '众安', 百年人寿: '百年人寿', 慧择: '慧择', 水滴保: '水滴', 蚂蚁保: '蚂蚁保',
+};
 
 export type Relation = 'self' | 'spouse' | 'child' | 'parent';
 
@@ -328,6 +344,7 @@ export function extractEntities(text: string, options: EntityOptions = {}): Enti
   const productWords = new Map<string, string>();
   for (const product of options.products ?? DEFAULT_PRODUCTS) for (const alias of [product.name, ...product.aliases]) productWords.set(alias, product.id);
   findListed(text, 'product', productWords, spans);
+  findListed(text, 'insurer', new Map(Object.entries(OTHER_INSURERS)), spans);
   // Before amounts and dates: "买了十天" is a holding period, and its numeral is neither.
   findHeldFor(text, spans);
   findDates(text, now, spans);

@@ -20,6 +20,8 @@ const knowledge: KnowledgeReader = {
 };
 
 const understander = scriptedUnderstander([
+  { when: '国寿的怎么报案', candidates: [{ subIntentId: 'claim-report/how/online', name: '线上报案', confidence: 0.92 }],
+    entities: [{ type: 'insurer', value: '中国人寿', text: '国寿' }] },
   { when: '怎么报案', candidates: [{ subIntentId: 'claim-report/how/online', name: '线上报案', confidence: 0.92 }] },
   { when: '理赔', candidates: [
     { subIntentId: 'claim-report/how/online', name: '线上报案', confidence: 0.35 },
@@ -80,6 +82,14 @@ describe('conversation pipeline', () => {
     const stored = await Message.findById(result.messageId).lean();
     expect(stored).toMatchObject({ status: 'done', text: '怎么报案', decision: { action: 'answer' } });
     expect((stored?.understanding as { candidates: unknown[] }).candidates).toHaveLength(1);
+  });
+
+  it('tells a user who names another insurer that the answer is ours, before giving it', async () => {
+    const { pipeline } = pipelineWithEvents();
+    const result = await pipeline.handle(text('u-other', '国寿的怎么报案'));
+    expect(result.replies).toEqual([{ kind: 'text', text: `您问的是中国人寿的产品或保单，具体以该公司的合同和规定为准。以下是安心保的做法和一般说明，供参考：\n答案:claim-report/how/online` }]);
+    const plain = await pipeline.handle(text('u-plain', '怎么报案'));
+    expect(plain.replies).toEqual([{ kind: 'text', text: '答案:claim-report/how/online' }]);
   });
 
   it('clarifies with numbered choices and answers the picked one', async () => {

@@ -98,6 +98,19 @@ describe('how long the policy has been held, as the user states it', () => {
   });
 });
 
+describe('other insurers', () => {
+  it.each([
+    ['国寿鸿盈两全保险分红多少', '中国人寿'], ['平安福怎么样', '中国平安'], ['我在中国人寿买的重疾险想退', '中国人寿'],
+    ['太平洋车险理赔', '太平洋保险'], ['泰康的保险好吗', '泰康'],
+  ])('%s → %s', (text, insurer) => {
+    expect(of(text, 'insurer').map((e) => e.value)).toEqual([insurer]);
+  });
+
+  it('reads no insurer in words that only contain one (学生平安险, 太平间, 投保人保费, 太保守) or in our own name', () => {
+    for (const text of ['学生平安险有必要吗', '太平间', '投保人保费怎么交', '这个方案太保守了', '安心保好不好']) expect(of(text, 'insurer')).toEqual([]);
+  });
+});
+
 describe('products and relations', () => {
   it('maps product aliases to product ids, longest alias first', () => {
     expect(of('我有重疾险和百万医疗，还想买学平险', 'product').map((e) => e.value)).toEqual(['critical-illness', 'medical', 'children']);
