@@ -29,6 +29,8 @@ export const repliesSchema = z.object({
   welcome: z.string().min(1),
   fallback: z.string().min(1),
   clarify: z.string().min(1),
+  /** Instead of `clarify` when only one meaning is plausible: a question to confirm, not a choice. */
+  clarifyOne: z.string().min(1),
   askSlot: z.record(z.string(), z.string().min(1)),
   handoff: z.string().min(1),
   handoffQueued: z.string().min(1),

@@ -273,7 +273,7 @@ export class ConversationPipeline {
         return [{ kind: 'text', text, ...(links ? { links } : {}) }];
       }
       case 'clarify':
-        return [{ kind: 'choices', text: replies.clarify, choices: decision.choices }];
+        return [{ kind: 'choices', text: decision.choices.length === 1 ? replies.clarifyOne : replies.clarify, choices: decision.choices }];
       case 'ask_slot':
         return [{ kind: 'text', text: replies.askSlot[decision.slot] ?? replies.fallback }];
       case 'handoff':

@@ -28,6 +28,7 @@ const understander = scriptedUnderstander([
     { subIntentId: 'claim-progress/query/status', name: '查询理赔进度', confidence: 0.33 },
   ] },
   { when: '等待期', candidates: [{ subIntentId: 'products/waiting/period', name: '等待期多久', confidence: 0.9 }] },
+  { when: '进度好像', candidates: [{ subIntentId: 'claim-progress/query/status', name: '查询理赔进度', confidence: 0.3 }] },
   { when: '医疗险', entities: [{ type: 'product', value: 'medical', text: '医疗险' }] },
 ]);
 
@@ -102,6 +103,15 @@ describe('conversation pipeline', () => {
     expect(second.decision).toMatchObject({ action: 'answer', subIntentId: 'claim-progress/query/status', reason: 'user picked choice 2' });
     const third = await pipeline.handle(text('u-clarify', '2'));
     expect(third.decision.action).not.toBe('answer'); // choices are used once
+  });
+
+  it('confirms a single plausible meaning with a question, not "which one"', async () => {
+    const { pipeline } = pipelineWithEvents();
+    const result = await pipeline.handle(text('u-confirm', '进度好像不动了'));
+    expect(result.replies).toEqual([{ kind: 'choices', text: loadWechatConfig().replies.clarifyOne, choices: [{ number: 1, label: '查询理赔进度', subIntentId: 'claim-progress/query/status' }] }]);
+    expect(loadWechatConfig().replies.clarifyOne).not.toBe(loadWechatConfig().replies.clarify);
+    const picked = await pipeline.handle(text('u-confirm', '1'));
+    expect(picked.decision).toMatchObject({ action: 'answer', subIntentId: 'claim-progress/query/status' });
   });
 
   it('asks for a missing product and carries it across turns', async () => {
