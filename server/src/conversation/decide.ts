@@ -38,6 +38,11 @@ export function pickedNumber(text: string): number | undefined {
   return CHINESE_DIGITS[match[1]] ?? Number(match[1]);
 }
 
+/** "是", "是的", "对", "嗯嗯", "好的", "没错", "yes" … and nothing more. */
+export function isAffirmation(text: string): boolean {
+  return /^(?:是|是的|是啊|对|对的|对啊|嗯|嗯嗯|恩|好|好的|可以|没错|就是|就是这个|ok|yes|y)[。.!！~～]*$/i.test(text.trim());
+}
+
 function containsAny(text: string, words: string[]): boolean {
   return words.some((word) => text.includes(word));
 }
@@ -175,8 +180,9 @@ function decideOn(
     return { action: 'answer', subIntentId, solutionId: '', confidence, reason, ...(choices.length ? { choices } : {}) };
   };
 
-  // A reply to numbered choices.
-  const picked = state.pendingChoices.length ? pickedNumber(text) : undefined;
+  // A reply to numbered choices; a lone choice was asked as a question, so "是的" picks it too.
+  const confirmed = state.pendingChoices.length === 1 && isAffirmation(text);
+  const picked = confirmed ? 1 : state.pendingChoices.length ? pickedNumber(text) : undefined;
   if (picked !== undefined) {
     const choice = state.pendingChoices.find((c) => c.number === picked);
     if (choice) return answerOrAsk(choice.subIntentId, 1, `user picked choice ${picked}`);

@@ -1,5 +1,5 @@
 import { loadWechatConfig } from '../../src/config/wechat-config';
-import { decide, emotionWorsening, pickedNumber, restateForHoldingPeriod, type DialogueState, type SubIntentFacts } from '../../src/conversation/decide';
+import { decide, emotionWorsening, isAffirmation, pickedNumber, restateForHoldingPeriod, type DialogueState, type SubIntentFacts } from '../../src/conversation/decide';
 import type { InboundMessage, Understanding } from '../../src/conversation/types';
 
 const rules = loadWechatConfig().handoffRules;
@@ -148,5 +148,19 @@ describe('a stated time since purchase', () => {
     expect(withPeriods('买了三天', within)).toMatchObject({ action: 'answer', subIntentId: 'surrender/cooling-off/cancel', reason: 'confident (0.70 ≥ 0.5)' });
     // the last day of the period is still inside it
     expect(withPeriods('买了十五天', understanding([['surrender/after/how-to', 0.6]], { entities: held(15) }))).toMatchObject({ subIntentId: 'surrender/cooling-off/cancel' });
+  });
+});
+
+describe('a yes to a single choice', () => {
+  it('reads short affirmations only', () => {
+    for (const yes of ['是', '是的', '对', '嗯嗯', '好的。', 'OK', '没错！']) expect(isAffirmation(yes)).toBe(true);
+    for (const no of ['不是', '是不是', '对不起', '好的谢谢再见我还想问退保', '不对', '2']) expect(isAffirmation(no)).toBe(false);
+  });
+
+  it('picks the lone choice, but not one of several', () => {
+    const one = [{ number: 1, label: '可答', subIntentId: 'a/b/answerable' }];
+    expect(run('是的', understanding([]), state({ pendingChoices: one }))).toMatchObject({ action: 'answer', subIntentId: 'a/b/answerable' });
+    const two = [...one, { number: 2, label: '进度', subIntentId: 'claim-progress/x/y' }];
+    expect(run('是的', understanding([]), state({ pendingChoices: two })).action).not.toBe('answer');
   });
 });

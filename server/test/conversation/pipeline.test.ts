@@ -112,6 +112,10 @@ describe('conversation pipeline', () => {
     expect(loadWechatConfig().replies.clarifyOne).not.toBe(loadWechatConfig().replies.clarify);
     const picked = await pipeline.handle(text('u-confirm', '1'));
     expect(picked.decision).toMatchObject({ action: 'answer', subIntentId: 'claim-progress/query/status' });
+    // asked as a question, it is answered as one
+    await pipeline.handle(text('u-confirm-yes', '进度好像不动了'));
+    const yes = await pipeline.handle(text('u-confirm-yes', '是的'));
+    expect(yes.decision).toMatchObject({ action: 'answer', subIntentId: 'claim-progress/query/status', reason: 'user picked choice 1' });
   });
 
   it('asks for a missing product and carries it across turns', async () => {
