@@ -43,6 +43,11 @@ export function isAffirmation(text: string): boolean {
   return /^(?:是|是的|是啊|对|对的|对啊|嗯|嗯嗯|恩|好|好的|可以|没错|就是|就是这个|ok|yes|y)[。.!！~～]*$/i.test(text.trim());
 }
 
+/** "不是", "都不是", "不对", "没有我要的" … and nothing more. */
+export function isRejection(text: string): boolean {
+  return /^(?:都?不是|都?不对|不是这个|都不是我要(?:问|找)的|没有我要(?:问|找)的|没有|都没有|no)[。.!！~～]*$/i.test(text.trim());
+}
+
 function containsAny(text: string, words: string[]): boolean {
   return words.some((word) => text.includes(word));
 }
@@ -180,6 +185,13 @@ function decideOn(
     return { action: 'answer', subIntentId, solutionId: '', confidence, reason, ...(choices.length ? { choices } : {}) };
   };
 
+  // "都不是" to the choices offered is a miss, not a question of its own: ask again in other words, or after
+  // repeated misses hand off.
+  if (state.pendingChoices.length && isRejection(text)) {
+    return state.lowConfidenceStreak + 1 >= rules.lowConfidence.handoffAfter
+      ? { action: 'handoff', reasons: ['repeated_low_confidence'], reason: `hand off: user rejected the choices, ${state.lowConfidenceStreak + 1} misses in a row` }
+      : { action: 'fallback', reason: 'user rejected the choices' };
+  }
   // A reply to numbered choices; a lone choice was asked as a question, so "是的" picks it too.
   const confirmed = state.pendingChoices.length === 1 && isAffirmation(text);
   const picked = confirmed ? 1 : state.pendingChoices.length ? pickedNumber(text) : undefined;

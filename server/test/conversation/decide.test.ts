@@ -1,5 +1,5 @@
 import { loadWechatConfig } from '../../src/config/wechat-config';
-import { decide, emotionWorsening, isAffirmation, pickedNumber, restateForHoldingPeriod, type DialogueState, type SubIntentFacts } from '../../src/conversation/decide';
+import { decide, emotionWorsening, isAffirmation, isRejection, pickedNumber, restateForHoldingPeriod, type DialogueState, type SubIntentFacts } from '../../src/conversation/decide';
 import type { InboundMessage, Understanding } from '../../src/conversation/types';
 
 const rules = loadWechatConfig().handoffRules;
@@ -162,5 +162,21 @@ describe('a yes to a single choice', () => {
     expect(run('是的', understanding([]), state({ pendingChoices: one }))).toMatchObject({ action: 'answer', subIntentId: 'a/b/answerable' });
     const two = [...one, { number: 2, label: '进度', subIntentId: 'claim-progress/x/y' }];
     expect(run('是的', understanding([]), state({ pendingChoices: two })).action).not.toBe('answer');
+  });
+});
+
+describe('a no to the choices offered', () => {
+  it('reads short rejections only', () => {
+    for (const no of ['不是', '都不是', '不对', '都不是我要问的', '没有。']) expect(isRejection(no)).toBe(true);
+    for (const other of ['不是本人能退保吗', '是的', '2', '不对劲']) expect(isRejection(other)).toBe(false);
+  });
+
+  it('asks again in other words instead of reading "都不是" as a question; after repeated misses a human takes over', () => {
+    const pending = [{ number: 1, label: '可答', subIntentId: 'a/b/answerable' }, { number: 2, label: '进度', subIntentId: 'claim-progress/x/y' }];
+    const decision = run('都不是', understanding([['a/b/answerable', 0.2]]), state({ pendingChoices: pending }));
+    expect(decision).toEqual({ action: 'fallback', reason: 'user rejected the choices' });
+    expect(run('都不是', understanding([]), state({ pendingChoices: pending, lowConfidenceStreak: 1 }))).toMatchObject({ action: 'handoff', reasons: ['repeated_low_confidence'] });
+    // with nothing pending it is an ordinary message
+    expect(run('都不是', understanding([['a/b/answerable', 0.2]])).action).toBe('clarify');
   });
 });
