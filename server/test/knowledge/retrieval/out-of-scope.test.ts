@@ -49,6 +49,7 @@ describe('confidence on questions the knowledge does not cover', () => {
     ['生育津贴怎么领', /social-insurance\/public-medical-insurance/],
     ['医保余额在哪查', /social-insurance\/public-medical-insurance/],
     ['没有社保能买医疗险吗', /eligibility\/no-social-security/],
+    ['五险一金是上好还是不上好', /social-insurance\/pension-unemployment-injury/],
   ])('government social insurance is referred, commercial questions about it are not: %s', (query, expected) => {
     const [top] = full.search(query, 5);
     expect(top.id).toMatch(expected);
