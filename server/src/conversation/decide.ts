@@ -197,7 +197,7 @@ function decideOn(
   const picked = confirmed ? 1 : state.pendingChoices.length ? pickedNumber(text) : undefined;
   if (picked !== undefined) {
     const choice = state.pendingChoices.find((c) => c.number === picked);
-    if (choice) return answerOrAsk(choice.subIntentId, 1, `user picked choice ${picked}`);
+    if (choice) return answerOrAsk(choice.subIntentId, 1, confirmed ? 'user confirmed the choice' : `user picked choice ${picked}`);
   }
 
   const top = understanding.candidates[0];

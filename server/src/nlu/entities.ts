@@ -59,6 +59,7 @@ export const OTHER_INSURERS: Readonly<Record<string, string>> = {
   安邦: '安邦', 天安人寿: '天安', 天安财险: '天安', 大地保险: '大地保险', 中华保险: '中华保险', 中华联合: '中华保险',
   美亚: '美亚', 众安: '众安', 百年人寿: '百年人寿', 慧择: '慧择', 水滴保: '水滴', 蚂蚁保: '蚂蚁保',
 };
+const INSURER_WORDS = new Map(Object.entries(OTHER_INSURERS));
 
 export type Relation = 'self' | 'spouse' | 'child' | 'parent';
 
@@ -344,7 +345,7 @@ export function extractEntities(text: string, options: EntityOptions = {}): Enti
   const productWords = new Map<string, string>();
   for (const product of options.products ?? DEFAULT_PRODUCTS) for (const alias of [product.name, ...product.aliases]) productWords.set(alias, product.id);
   findListed(text, 'product', productWords, spans);
-  findListed(text, 'insurer', new Map(Object.entries(OTHER_INSURERS)), spans);
+  findListed(text, 'insurer', INSURER_WORDS, spans);
   // Before amounts and dates: "买了十天" is a holding period, and its numeral is neither.
   findHeldFor(text, spans);
   findDates(text, now, spans);

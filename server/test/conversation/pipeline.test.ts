@@ -115,7 +115,7 @@ describe('conversation pipeline', () => {
     // asked as a question, it is answered as one
     await pipeline.handle(text('u-confirm-yes', '进度好像不动了'));
     const yes = await pipeline.handle(text('u-confirm-yes', '是的'));
-    expect(yes.decision).toMatchObject({ action: 'answer', subIntentId: 'claim-progress/query/status', reason: 'user picked choice 1' });
+    expect(yes.decision).toMatchObject({ action: 'answer', subIntentId: 'claim-progress/query/status', reason: 'user confirmed the choice' });
   });
 
   it('asks for a missing product and carries it across turns', async () => {
