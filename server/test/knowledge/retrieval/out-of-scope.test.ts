@@ -95,6 +95,16 @@ describe('confidence on questions the knowledge does not cover', () => {
     expect(top.id).toMatch(expected);
   });
 
+  // Car insurance is what real customers ask about most that a general answer did not cover.
+  it.each([
+    ['定损的钱不够修车怎么办', /auto-accident\/assessment-dispute/],
+    ['座位险赔什么', /auto\/driver-passenger/],
+    ['买了全险还要自己出钱吗', /auto\/full-coverage/],
+  ])('car claims and covers customers ask about: %s', (query, expected) => {
+    const [top] = full.search(query, 5);
+    expect(top.id).toMatch(expected);
+  });
+
   it('knows how much of the query the winner contains', () => {
     expect(full.confidenceFeatures('退保能退多少钱')?.informativeCoverage).toBeGreaterThan(0.9);
     // "比特币" is nowhere in the knowledge: most of the query's informative mass stays unmatched.
