@@ -78,6 +78,7 @@ describe('confidence on questions the knowledge does not cover', () => {
     ['23岁刚工作买什么保险', /recommendation\/for-young-adult/],
     ['保险经纪人与代理人有什么不同', /glossary\/agent-vs-broker/],
     ['有社保了还要不要买商业保险', /social-insurance\/social-vs-commercial/],
+    ['跑马拉松需要买保险吗', /accident\/sports-and-events/],
     ['保险都有哪些种类', /glossary\/insurance-types/],
   ])('savings products, life stages and the basics have their own answers: %s', (query, expected) => {
     const [top] = full.search(query, 5);
