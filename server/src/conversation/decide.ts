@@ -91,7 +91,10 @@ export function handoffReasons(
   } else if (emotionWorsening(state.emotions, emotion, rules.emotion.worseningWindow)) {
     reasons.push('emotion_worsening');
   }
-  if (top?.sensitive && topConfidence >= rules.answer.minConfidence) reasons.push('sensitive_intent');
+  // Sensitive intents go to a human to look at the user's own policy with them; another insurer's policy is not ours
+  // to look at, so such a question is answered (with the note on whose rules apply).
+  const otherInsurer = understanding.entities.some((e) => e.type === 'insurer');
+  if (top?.sensitive && topConfidence >= rules.answer.minConfidence && !otherInsurer) reasons.push('sensitive_intent');
   const scenario = top?.scenarioId ?? state.lastScenarioId;
   if (scenario && rules.largeClaim.scenarios.includes(scenario) && largestAmount(understanding) >= rules.largeClaim.amountYuan) {
     reasons.push('large_claim');

@@ -180,3 +180,13 @@ describe('a no to the choices offered', () => {
     expect(run('都不是', understanding([['a/b/answerable', 0.2]])).action).toBe('clarify');
   });
 });
+
+describe('another insurer named', () => {
+  it('answers a sensitive question about another insurer\'s policy instead of handing it to our agents', () => {
+    const insurer = [{ type: 'insurer', value: '中国人寿', text: '中国人寿' }];
+    expect(run('我在中国人寿买的保险想退', understanding([['surrender/x/y', 0.8]], { entities: insurer }))).toMatchObject({ action: 'answer', subIntentId: 'surrender/x/y' });
+    expect(run('我的保险想退', understanding([['surrender/x/y', 0.8]]))).toMatchObject({ action: 'handoff', reasons: ['sensitive_intent'] });
+    // other reasons still apply
+    expect(run('我要投诉中国人寿', understanding([['surrender/x/y', 0.8]], { entities: insurer }))).toMatchObject({ action: 'handoff', reasons: ['complaint'] });
+  });
+});
