@@ -265,8 +265,10 @@ export class ConversationPipeline {
         const solution = await this.deps.knowledge.selectSolution(decision.subIntentId, { product, userState });
         if (!solution) return [{ kind: 'text', text: replies.fallback }];
         decision.solutionId = solution.id;
-        // Our answers describe our own rules: a user asking about another insurer's policy is told so first.
-        const insurer = understanding?.entities.find((e) => e.type === 'insurer')?.value;
+        // Our answers describe our own rules: a user asking about another insurer's policy is told so first, also when
+        // the answer is a choice picked from those offered for that question.
+        const picked = state.pendingChoices.some((c) => c.subIntentId === decision.subIntentId);
+        const insurer = understanding?.entities.find((e) => e.type === 'insurer')?.value ?? (picked ? state.slots.insurer : undefined);
         const text = insurer ? `${replies.otherInsurer.replace('{insurer}', String(insurer))}\n${solution.text}` : solution.text;
         if (decision.choices) return [{ kind: 'choices', text, choices: decision.choices }];
         const links = solution.rich?.links?.length ? solution.rich.links.map((l) => ({ title: l.title, page: l.page })) : undefined;
@@ -303,6 +305,10 @@ export class ConversationPipeline {
     for (const entity of understanding?.entities ?? []) {
       if (['product', 'policy_number', 'relation'].includes(entity.type)) slots[entity.type === 'policy_number' ? 'policyNumber' : entity.type] = String(entity.value);
     }
+    // The insurer the last message named (for the answer to a choice picked next), not a standing fact.
+    const insurer = understanding?.entities.find((e) => e.type === 'insurer')?.value;
+    if (insurer !== undefined) slots.insurer = String(insurer);
+    else delete slots.insurer;
     // As many readings as the worsening-trend rule looks at (the latest one is what agents and tickets see).
     const keep = Math.max(1, this.deps.config.handoffRules.emotion.worseningWindow);
     const emotions = understanding

@@ -20,6 +20,10 @@ const knowledge: KnowledgeReader = {
 };
 
 const understander = scriptedUnderstander([
+  { when: '国寿的理赔', candidates: [
+    { subIntentId: 'claim-report/how/online', name: '线上报案', confidence: 0.35 },
+    { subIntentId: 'claim-progress/query/status', name: '查询理赔进度', confidence: 0.33 },
+  ], entities: [{ type: 'insurer', value: '中国人寿', text: '国寿' }] },
   { when: '国寿的怎么报案', candidates: [{ subIntentId: 'claim-report/how/online', name: '线上报案', confidence: 0.92 }],
     entities: [{ type: 'insurer', value: '中国人寿', text: '国寿' }] },
   { when: '怎么报案', candidates: [{ subIntentId: 'claim-report/how/online', name: '线上报案', confidence: 0.92 }] },
@@ -91,6 +95,12 @@ describe('conversation pipeline', () => {
     expect(result.replies).toEqual([{ kind: 'text', text: `您问的是中国人寿的产品或保单，具体以该公司的合同和规定为准。以下是安心保的做法和一般说明，供参考：\n答案:claim-report/how/online` }]);
     const plain = await pipeline.handle(text('u-plain', '怎么报案'));
     expect(plain.replies).toEqual([{ kind: 'text', text: '答案:claim-report/how/online' }]);
+    // also when the answer is a choice picked from those offered for that question, and only then
+    await pipeline.handle(text('u-other-pick', '国寿的理赔'));
+    const picked = await pipeline.handle(text('u-other-pick', '2'));
+    expect(picked.replies[0]).toMatchObject({ kind: 'text', text: expect.stringMatching(/^您问的是中国人寿的产品或保单.*\n答案:claim-progress\/query\/status$/) });
+    const next = await pipeline.handle(text('u-other-pick', '怎么报案'));
+    expect(next.replies).toEqual([{ kind: 'text', text: '答案:claim-report/how/online' }]);
   });
 
   it('clarifies with numbered choices and answers the picked one', async () => {
