@@ -148,34 +148,39 @@ export function restateForHoldingPeriod(
   return { candidates: [...byId.values()].sort((a, b) => b.confidence - a.confidence), restated };
 }
 
-/** The understanding with its candidates restated for a holding period the user stated, and why. */
-function withStatedFacts(input: DecideInput): { understanding: Understanding; note: string } {
-  const { understanding, state, facts } = input;
+/** The time since purchase the user stated, with the cooling-off period it is measured against (when there is one). */
+function statedHoldingPeriod(input: DecideInput): { days: number; period: number; side: CoolingOffSide } | undefined {
+  const { understanding, state } = input;
   const held = understanding.entities.find((e) => e.type === 'held_for' && typeof e.value === 'number');
-  if (!held || !input.coolingOffDays) return { understanding, note: '' };
+  if (!held || !input.coolingOffDays) return undefined;
   const product = understanding.entities.find((e) => e.type === 'product')?.value?.toString() ?? state.slots.product;
   const period = input.coolingOffDays(product);
-  if (!period) return { understanding, note: '' };
-  const { candidates, restated } = restateForHoldingPeriod(understanding.candidates, held.value as number, period, facts);
-  if (!restated.length) return { understanding, note: '' };
-  const side = (held.value as number) <= period ? 'within' : 'past';
-  return {
-    understanding: { ...understanding, candidates },
-    note: `; held ${held.value} days, ${side} the ${period}-day cooling-off period: ${restated.join(', ')}`,
-  };
+  if (!period) return undefined;
+  const days = held.value as number;
+  return { days, period, side: days <= period ? 'within' : 'after' };
 }
 
 /** answer · clarify · ask a slot · hand off — with the reason, from one message and the dialogue so far. */
 export function decide(input: DecideInput): Decision {
   const { text, state, rules, facts } = input;
-  const { understanding, note } = withStatedFacts(input);
-  const decision = decideOn(text, understanding, state, rules, facts);
+  const stated = statedHoldingPeriod(input);
+  let { understanding } = input;
+  let note = '';
+  if (stated) {
+    const { candidates, restated } = restateForHoldingPeriod(understanding.candidates, stated.days, stated.period, facts);
+    if (restated.length) {
+      understanding = { ...understanding, candidates };
+      note = `; held ${stated.days} days, ${stated.side === 'within' ? 'within' : 'past'} the ${stated.period}-day cooling-off period: ${restated.join(', ')}`;
+    }
+  }
+  const decision = decideOn(text, understanding, state, rules, facts, stated?.side);
   if (note) decision.reason += note;
   return decision;
 }
 
 function decideOn(
   text: string, understanding: Understanding, state: DialogueState, rules: HandoffRules, facts: DecideInput['facts'],
+  statedSide: CoolingOffSide | undefined,
 ): Decision {
   const answerOrAsk = (subIntentId: string, confidence: number, reason: string): Decision => {
     const sub = facts(subIntentId);
@@ -202,6 +207,9 @@ function decideOn(
     const choice = state.pendingChoices.find((c) => c.number === picked);
     if (choice) return answerOrAsk(choice.subIntentId, 1, confirmed ? 'user confirmed the choice' : `user picked choice ${picked}`);
   }
+  // "退保" offered 犹豫期内 · 犹豫期后, and "买了十天了" says which.
+  const bySide = statedSide ? state.pendingChoices.filter((c) => facts(c.subIntentId)?.coolingOff?.presumes === statedSide) : [];
+  if (bySide.length === 1) return answerOrAsk(bySide[0].subIntentId, 1, `the stated time since purchase picks choice ${bySide[0].number}`);
 
   const top = understanding.candidates[0];
   const topFacts = top ? facts(top.subIntentId) : undefined;

@@ -39,6 +39,14 @@ describe('a stated time since purchase, with the shipped knowledge', () => {
     expect(result.decision).toMatchObject({ action: 'handoff', reasons: ['sensitive_intent'] });
   });
 
+  it('answers the surrender menu with the side the stated time is on', async () => {
+    const menu = await pipeline.handle({ channel: 'official-account', userId: 'u-held-menu', dedupeKey: 'held-menu-1', kind: 'text', text: '退保', receivedAt: new Date() });
+    expect(menu.decision).toMatchObject({ action: 'answer', subIntentId: 'surrender/overview/surrender-menu' });
+    const reply = await pipeline.handle({ channel: 'official-account', userId: 'u-held-menu', dedupeKey: 'held-menu-2', kind: 'text', text: '买了十天了', receivedAt: new Date() });
+    expect(reply.decision).toMatchObject({ action: 'answer', subIntentId: 'surrender/cooling-off/cooling-off-cancel' });
+    expect(reply.decision.reason).toMatch(/^the stated time since purchase picks choice 1/);
+  });
+
   it('takes the periods from the product catalog: the longest for no product, none for a one-year product or car insurance', () => {
     const days = coolingOffPeriods(loadProductCatalog());
     expect(days(undefined)).toBe(15);

@@ -140,6 +140,19 @@ describe('a stated time since purchase', () => {
     expect(restated).toEqual(['犹豫期内取消保单 → 退保怎么办理']);
   });
 
+  it('answers choices offered for both sides with the one the stated time is on', () => {
+    const pending = [
+      { number: 1, label: '犹豫期内取消保单', subIntentId: 'surrender/cooling-off/cancel' },
+      { number: 2, label: '退保怎么办理', subIntentId: 'surrender/after/how-to' },
+      { number: 3, label: '可答', subIntentId: 'a/b/answerable' },
+    ];
+    const asked = (days: number) => withPeriods('买了…', understanding([['a/b/answerable', 0.2]], { entities: held(days) }), state({ pendingChoices: pending }));
+    expect(asked(10)).toMatchObject({ action: 'answer', subIntentId: 'surrender/cooling-off/cancel', reason: 'the stated time since purchase picks choice 1' });
+    expect(asked(400)).toMatchObject({ action: 'answer', subIntentId: 'surrender/after/how-to', reason: 'the stated time since purchase picks choice 2' });
+    // no choice on either side: an ordinary message
+    expect(withPeriods('买了十天了', understanding([['a/b/answerable', 0.2]], { entities: held(10) }), state({ pendingChoices: [pending[2]] })).action).not.toBe('answer');
+  });
+
   it('changes nothing without a period to settle: no stated time, a product without one, or candidates already on its side', () => {
     const after = understanding([['surrender/after/how-to', 0.59]]);
     expect(withPeriods('退保', after)).toMatchObject({ action: 'handoff' });
