@@ -124,11 +124,9 @@ export interface DecideInput {
  */
 export function restateForHoldingPeriod(
   candidates: readonly RankedCandidate[],
-  heldDays: number,
-  coolingOffDays: number,
+  side: CoolingOffSide,
   facts: (subIntentId: string) => SubIntentFacts | undefined,
 ): { candidates: RankedCandidate[]; restated: string[] } {
-  const side: CoolingOffSide = heldDays <= coolingOffDays ? 'within' : 'after';
   const byId = new Map<string, RankedCandidate>();
   const restated: string[] = [];
   const keep = (candidate: RankedCandidate) => {
@@ -167,7 +165,7 @@ export function decide(input: DecideInput): Decision {
   let { understanding } = input;
   let note = '';
   if (stated) {
-    const { candidates, restated } = restateForHoldingPeriod(understanding.candidates, stated.days, stated.period, facts);
+    const { candidates, restated } = restateForHoldingPeriod(understanding.candidates, stated.side, facts);
     if (restated.length) {
       understanding = { ...understanding, candidates };
       note = `; held ${stated.days} days, ${stated.side === 'within' ? 'within' : 'past'} the ${stated.period}-day cooling-off period: ${restated.join(', ')}`;

@@ -134,7 +134,7 @@ describe('a stated time since purchase', () => {
   it('moves "买了三年" off the cooling-off answer; the counterparts merge, best confidence kept', () => {
     const { candidates, restated } = restateForHoldingPeriod(
       understanding([['surrender/cooling-off/cancel', 0.39], ['surrender/after/how-to', 0.18], ['a/b/answerable', 0.16]]).candidates,
-      1095, 15, (id) => facts[id],
+      'after', (id) => facts[id],
     );
     expect(candidates.map((c) => [c.subIntentId, c.confidence])).toEqual([['surrender/after/how-to', 0.39], ['a/b/answerable', 0.16]]);
     expect(restated).toEqual(['犹豫期内取消保单 → 退保怎么办理']);
