@@ -146,13 +146,17 @@ export function restateForHoldingPeriod(
   return { candidates: [...byId.values()].sort((a, b) => b.confidence - a.confidence), restated };
 }
 
+/** The product a message is about: the one it names, else the one the conversation settled on. */
+export function productInQuestion(understanding: Pick<Understanding, 'entities'> | undefined, state: Pick<DialogueState, 'slots'>): string | undefined {
+  return understanding?.entities.find((e) => e.type === 'product')?.value?.toString() ?? state.slots.product;
+}
+
 /** The time since purchase the user stated, with the cooling-off period it is measured against (when there is one). */
 function statedHoldingPeriod(input: DecideInput): { days: number; period: number; side: CoolingOffSide } | undefined {
   const { understanding, state } = input;
   const held = understanding.entities.find((e) => e.type === 'held_for' && typeof e.value === 'number');
   if (!held || !input.coolingOffDays) return undefined;
-  const product = understanding.entities.find((e) => e.type === 'product')?.value?.toString() ?? state.slots.product;
-  const period = input.coolingOffDays(product);
+  const period = input.coolingOffDays(productInQuestion(understanding, state));
   if (!period) return undefined;
   const days = held.value as number;
   return { days, period, side: days <= period ? 'within' : 'after' };

@@ -1,7 +1,7 @@
 import type { WechatConfig } from '../config/wechat-config';
 import { BatchedInserts } from '../db/batched-inserts';
 import type { EventBus } from '../events/bus';
-import { decide, type DecideInput, type DialogueState, type SubIntentFacts } from './decide';
+import { decide, productInQuestion, type DecideInput, type DialogueState, type SubIntentFacts } from './decide';
 import { conversationIdFor, Message, MessageClaim, type MessageDoc } from './models';
 import { ConversationStates, newConversation, type ConversationDoc } from './states';
 import type { Decision, EmotionReading, InboundMessage, OutboundMessage, PipelineResult, Understanding } from './types';
@@ -256,7 +256,7 @@ export class ConversationPipeline {
             return [{ kind: 'text', text }];
           }
         }
-        const product = understanding?.entities.find((e) => e.type === 'product')?.value?.toString() ?? state.slots.product;
+        const product = productInQuestion(understanding, state);
         // The user's records are read only for a sub-intent that has answers written for some user state.
         const written = sub?.variants?.userStates ?? [];
         const userState = written.length && this.deps.liveAnswers?.userStates
