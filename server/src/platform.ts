@@ -30,6 +30,7 @@ import { createInsight, loadInsightSettings } from './analytics';
 import { WeComClient } from './wechat/wecom-client';
 import { setupInsurance } from './insurance/setup';
 import { coolingOffPeriods } from './insurance/cooling-off';
+import { loadProductCatalog } from './insurance/products';
 import { insuranceLiveAnswers } from './insurance/live-answers';
 import { agentClaimHandling } from './insurance/agent-claims';
 import { requireUser } from './channels/miniprogram-api/sessions';
@@ -84,12 +85,14 @@ export async function createPlatform(
   const understanding = await createUnderstanding(knowledge, logger);
   stops.push(() => understanding.stop());
   const states = new ConversationStates();
+  // Read once: the conversation needs the products' cooling-off periods, the insurance domain sells them.
+  const catalog = loadProductCatalog();
   // Human agents in WeCom: on when the WECOM_* settings are present.
   const wecom = loadAgentDeskSettings();
   const pipeline = new ConversationPipeline({
     understander: understanding.understander, knowledge, config: wechatConfig, events,
     staleClaimMs: config.CONVERSATION_STALE_CLAIM_MS, liveAnswers: insuranceLiveAnswers, states, humanDesk: Boolean(wecom),
-    coolingOffDays: coolingOffPeriods(),
+    coolingOffDays: coolingOffPeriods(catalog),
   });
   const conversations = new ConversationService(events, states);
   stops.push(startConversationHousekeeping(states, CONVERSATION_HOUSEKEEPING_INTERVAL_MS, logger));
@@ -111,7 +114,7 @@ export async function createPlatform(
   }
 
   // Policies, claims and payments inside WeChat; the mini-program's login guards its routes and its chat.
-  const insurance = setupInsurance({ config, logger, delivery });
+  const insurance = setupInsurance({ config, logger, delivery, catalog });
   stops.push(() => insurance.stop());
   routers.push(...insurance.routers);
   const miniProgramUser = requireUser(insurance.sessions);

@@ -15,6 +15,7 @@ import { defaultDocumentStorage, type DocumentStorage } from '../storage';
 import { WeChatAppApi, WeChatHttpClient } from '../wechat/api-client';
 import { createInsurance, startInsuranceJobs, type Insurance } from './index';
 import { SubscriptionNotifier } from './notices';
+import type { ProductCatalog } from './products';
 import { loadInsuranceSettings } from './settings';
 import { staffClaimRoutes } from './staff-routes';
 
@@ -45,6 +46,8 @@ export function setupInsurance(options: {
   storage?: DocumentStorage;
   /** false for one-shot CLIs. */
   startJobs?: boolean;
+  /** The products on sale, when the caller has read them already (default: knowledge/products). */
+  catalog?: ProductCatalog;
 }): InsuranceSetup {
   const env = options.env ?? process.env;
   const settings = loadInsuranceSettings(env);
@@ -64,6 +67,7 @@ export function setupInsurance(options: {
     })
     : undefined;
   const insurance: Insurance = createInsurance({
+    catalog: options.catalog,
     payments: pay && mp ? wechatPayGateway(pay, mp.appId) : demoPayments,
     notifier: new SubscriptionNotifier({
       sender: wechat,
