@@ -106,6 +106,35 @@ describe('confidence on questions the knowledge does not cover', () => {
     expect(top.id).toMatch(expected);
   });
 
+  // The car questions real customers asked most that had no answer of their own: where to insure a car registered
+  // elsewhere, 交强险 and 车船税, what drivers are not covered for, buying channels and loans, motorcycles and
+  // e-bikes, a parked car hit by someone unknown, what an injured third party is paid, towing and depreciation, and
+  // being assaulted. Asked in words that are not among the sub-intents' phrasings.
+  it.each([
+    ['在外省出了车祸回来能理赔吗', /auto\/insure-elsewhere/],
+    ['家用小车的交强险价格是多少', /auto\/compulsory-basics/],
+    ['车船税为什么在保险公司交', /auto\/compulsory-basics/],
+    ['醉驾撞了人保险管不管', /auto\/exclusions/],
+    ['贷款买的车保险有什么要求', /auto\/where-to-buy/],
+    ['电动自行车需要上保险吗', /auto\/motorcycle-ebike/],
+    ['停车的时候车被别人撞了也找不到人', /auto-accident\/parked-car-damaged/],
+    ['车辆施救产生的费用谁来出', /auto-accident\/extra-costs/],
+    ['走夜路遇到抢劫被砍伤意外险赔吗', /accident\/assault/],
+    ['出了两次险续保贵了多少', /discounts\/no-claim-discount/],
+  ])('car questions customers ask, and assault: %s', (query, expected) => {
+    const [top] = full.search(query, 5);
+    expect(top.id).toMatch(expected);
+  });
+
+  // A new car sub-intent must not take what a general one answers: a fall is an accident-insurance question.
+  it.each([
+    ['摔伤了能用意外险报吗', /accident\/coverage/],
+    ['汽车保险怎么买', /auto\/recommended-cover|auto\/where-to-buy/],
+  ])('general questions keep their answers: %s', (query, expected) => {
+    const [top] = full.search(query, 5);
+    expect(top.id).toMatch(expected);
+  });
+
   it('knows how much of the query the winner contains', () => {
     expect(full.confidenceFeatures('退保能退多少钱')?.informativeCoverage).toBeGreaterThan(0.9);
     // "比特币" is nowhere in the knowledge: most of the query's informative mass stays unmatched.
