@@ -15,6 +15,9 @@ export interface SubIntentFacts {
   menu?: string[];
   /** The side of the cooling-off period its answer presumes, and the sub-intent that answers the other side. */
   coolingOff?: { presumes: CoolingOffSide; otherwise: string };
+  /** The ages its answer is written for, and the sub-intents of its intent written for other ages. */
+  forAges?: { from: number; to: number };
+  ageSiblings?: string[];
 }
 
 export interface DialogueState {
@@ -118,13 +121,12 @@ export interface DecideInput {
 }
 
 /**
- * "买了重疾险十天了，不想要了" and "买了三年的保险不想要了" share their words but not their answer: a stated time since
- * purchase settles which side of the cooling-off period the user is on. Candidates whose answer presumes the other
- * side give their place (and confidence) to the sub-intent they name for it.
+ * Candidates whose answer does not fit what the user stated give their place (and confidence) to the sub-intent that
+ * does, named by `counterpartOf`; a sub-intent reached twice keeps its best confidence.
  */
-export function restateForHoldingPeriod(
+function restateCandidates(
   candidates: readonly RankedCandidate[],
-  side: CoolingOffSide,
+  counterpartOf: (candidate: SubIntentFacts | undefined) => SubIntentFacts | undefined,
   facts: (subIntentId: string) => SubIntentFacts | undefined,
 ): { candidates: RankedCandidate[]; restated: string[] } {
   const byId = new Map<string, RankedCandidate>();
@@ -134,8 +136,7 @@ export function restateForHoldingPeriod(
     if (!existing || existing.confidence < candidate.confidence) byId.set(candidate.subIntentId, candidate);
   };
   for (const candidate of candidates) {
-    const presumption = facts(candidate.subIntentId)?.coolingOff;
-    const counterpart = presumption && presumption.presumes !== side ? facts(presumption.otherwise) : undefined;
+    const counterpart = counterpartOf(facts(candidate.subIntentId));
     if (!counterpart) {
       keep({ ...candidate });
       continue;
@@ -144,6 +145,57 @@ export function restateForHoldingPeriod(
     keep({ subIntentId: counterpart.id, name: counterpart.name, confidence: candidate.confidence });
   }
   return { candidates: [...byId.values()].sort((a, b) => b.confidence - a.confidence), restated };
+}
+
+/**
+ * "买了重疾险十天了，不想要了" and "买了三年的保险不想要了" share their words but not their answer: a stated time since
+ * purchase settles which side of the cooling-off period the user is on. Candidates whose answer presumes the other
+ * side give their place (and confidence) to the sub-intent they name for it.
+ */
+export function restateForHoldingPeriod(
+  candidates: readonly RankedCandidate[],
+  side: CoolingOffSide,
+  facts: (subIntentId: string) => SubIntentFacts | undefined,
+): { candidates: RankedCandidate[]; restated: string[] } {
+  return restateCandidates(
+    candidates,
+    (sub) => (sub?.coolingOff && sub.coolingOff.presumes !== side ? facts(sub.coolingOff.otherwise) : undefined),
+    facts,
+  );
+}
+
+/**
+ * "44岁的人上什么保险好" reads like "23岁买什么保险好" to words alone: a stated age gives a question answered for
+ * other ages to the sub-intent of the same intent written for that age.
+ */
+export function restateForAge(
+  candidates: readonly RankedCandidate[],
+  age: number,
+  facts: (subIntentId: string) => SubIntentFacts | undefined,
+): { candidates: RankedCandidate[]; restated: string[] } {
+  const fits = (sub: SubIntentFacts | undefined) => sub?.forAges !== undefined && sub.forAges.from <= age && age <= sub.forAges.to;
+  return restateCandidates(
+    candidates,
+    (sub) => {
+      if (!sub?.forAges || fits(sub)) return undefined;
+      return (sub.ageSiblings ?? []).map((id) => facts(id)).find(fits);
+    },
+    facts,
+  );
+}
+
+/**
+ * The age of the person the question is about, when the message states one. Not when it states several, nor when
+ * the age is the user's own ("我30岁") while they ask for someone else ("给爸妈买").
+ */
+export function statedAge(text: string, understanding: Pick<Understanding, 'entities'>): number | undefined {
+  const ages = understanding.entities.filter((e) => e.type === 'age' && typeof e.value === 'number');
+  if (new Set(ages.map((e) => e.value)).size !== 1) return undefined;
+  const [age] = ages;
+  const forSomeoneElse = understanding.entities.some((e) => e.type === 'relation' && e.value !== 'self');
+  const at = text.indexOf(age.text);
+  const ownAge = at >= 0 && /我(?:今年|现在|已经|都|快|才|刚|满)?$/.test(text.slice(Math.max(0, at - 4), at));
+  return forSomeoneElse && ownAge ? undefined : (age.value as number);
 }
 
 /** The product a message is about: the one it names, else the one the conversation settled on. */
@@ -173,6 +225,14 @@ export function decide(input: DecideInput): Decision {
     if (restated.length) {
       understanding = { ...understanding, candidates };
       note = `; held ${stated.days} days, ${stated.side === 'within' ? 'within' : 'past'} the ${stated.period}-day cooling-off period: ${restated.join(', ')}`;
+    }
+  }
+  const age = statedAge(text, understanding);
+  if (age !== undefined) {
+    const { candidates, restated } = restateForAge(understanding.candidates, age, facts);
+    if (restated.length) {
+      understanding = { ...understanding, candidates };
+      note += `; stated age ${age}: ${restated.join(', ')}`;
     }
   }
   const decision = decideOn(text, understanding, state, rules, facts, stated?.side);

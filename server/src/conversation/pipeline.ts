@@ -16,6 +16,8 @@ export interface KnowledgeReader {
   getSubIntent(id: string): {
     id: string; name: string; scenarioId: string; sensitive: boolean; needsProduct: boolean; live?: string; menu?: string[];
     coolingOff?: SubIntentFacts['coolingOff'];
+    forAges?: SubIntentFacts['forAges'];
+    ageSiblings?: string[];
     /** User states some of its solutions are written for. */
     variants?: { userStates: string[] };
   } | undefined;
@@ -221,7 +223,7 @@ export class ConversationPipeline {
     if (!sub) return undefined;
     return {
       id: sub.id, name: sub.name, scenarioId: sub.scenarioId, sensitive: sub.sensitive, needsProduct: sub.needsProduct, menu: sub.menu,
-      coolingOff: sub.coolingOff,
+      coolingOff: sub.coolingOff, forAges: sub.forAges, ageSiblings: sub.ageSiblings,
     };
   };
 

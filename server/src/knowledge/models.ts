@@ -48,6 +48,8 @@ const subIntentSchema = new Schema(
     menu: { type: [String], default: undefined },
     /** The side of the cooling-off period its answer presumes, and the sub-intent for the other side. */
     coolingOff: { type: new Schema({ presumes: String, otherwise: String }, { _id: false }), required: false },
+    /** The ages its answer is written for; a stated age outside them goes to the sibling written for it. */
+    forAges: { type: new Schema({ from: Number, to: Number }, { _id: false }), required: false },
     solutionVariants: {
       type: new Schema(
         { hasGeneric: Boolean, products: [String], userStates: [String], fallbackKey: String },

@@ -1,6 +1,6 @@
 import { currentKnowledgeRevision } from './importer';
 import { Intent, KnowledgeRevisionNote, revisionNoteId, Scenario, Solution, SubIntent, type SolutionDoc } from './models';
-import { solutionKey, type CoolingOffPresumption, type LiveAnswerKind, type SolutionConditions, type SolutionVariants } from './source';
+import { solutionKey, type AgeBand, type CoolingOffPresumption, type LiveAnswerKind, type SolutionConditions, type SolutionVariants } from './source';
 import { buildRetrievalIndex, type RetrievalDocument, type RetrievalIndex } from './retrieval';
 
 /** How much longer than its longest phrasing a message may be and still get a topic's menu. */
@@ -48,9 +48,21 @@ export interface SubIntentSummary {
   menu?: string[];
   /** The side of the cooling-off period its answer presumes, and the sub-intent for the other side. */
   coolingOff?: CoolingOffPresumption;
+  /** The ages its answer is written for, and the other sub-intents of its intent written for other ages. */
+  forAges?: AgeBand;
+  ageSiblings?: string[];
   /** True when every solution depends on the product, so the bot must know it before answering. */
   needsProduct: boolean;
   variants: SolutionVariants;
+}
+
+/** Each sub-intent written for some ages learns the others of its intent, so a stated age can find its answer. */
+function linkAgeSiblings(subIntents: Iterable<SubIntentSummary>): void {
+  const byIntent = new Map<string, SubIntentSummary[]>();
+  for (const sub of subIntents) if (sub.forAges) byIntent.set(sub.intentId, [...(byIntent.get(sub.intentId) ?? []), sub]);
+  for (const banded of byIntent.values()) {
+    for (const sub of banded) sub.ageSiblings = banded.filter((other) => other !== sub).map((other) => other.id);
+  }
 }
 
 export interface RankedSubIntent extends SubIntentSummary {
@@ -131,6 +143,9 @@ export class KnowledgeBase {
         ...(doc.coolingOff?.presumes && doc.coolingOff.otherwise
           ? { coolingOff: { presumes: doc.coolingOff.presumes as CoolingOffPresumption['presumes'], otherwise: doc.coolingOff.otherwise } }
           : {}),
+        ...(doc.forAges && typeof doc.forAges.from === 'number' && typeof doc.forAges.to === 'number'
+          ? { forAges: { from: doc.forAges.from, to: doc.forAges.to } }
+          : {}),
         needsProduct: !doc.solutionVariants.hasGeneric && (doc.solutionVariants.products ?? []).length > 0,
         variants: {
           hasGeneric: Boolean(doc.solutionVariants.hasGeneric), products: doc.solutionVariants.products ?? [],
@@ -138,6 +153,7 @@ export class KnowledgeBase {
         },
       });
     }
+    linkAgeSiblings(subIntents.values());
     let changed = this.loadedRevision >= 0 ? await solutionsChangedBetween(this.loadedRevision, revision) : undefined;
     // A sub-intent published again whose answers did not change has answers this instance never loaded: read all.
     if (changed && [...subIntents.values()].some((sub) => !this.subIntents.has(sub.id) && !changed!.includes(sub.variants.fallbackKey))) changed = undefined;

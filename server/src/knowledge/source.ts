@@ -21,8 +21,18 @@ export interface AuthoredSubIntent {
    * answers a user who says they are on the other side ("买了十天了"); see conversation/decide.ts.
    */
   coolingOff?: CoolingOffPresumption;
+  /**
+   * The ages its answer is written for ("给孩子买什么": 0–17). A stated age outside them gives the question to the
+   * sub-intent of the same intent written for that age ("44岁买什么保险"); see conversation/decide.ts.
+   */
+  forAges?: AgeBand;
   /** What its solutions vary by: answer selection builds the few candidate `_id`s from these, never a list of all. */
   solutionVariants: SolutionVariants;
+}
+
+export interface AgeBand {
+  from: number;
+  to: number;
 }
 
 export interface CoolingOffPresumption {
@@ -107,6 +117,11 @@ const subIntentSchema = z.object({
   live: z.enum(LIVE_ANSWERS).optional(),
   menu: z.array(fullSubIntentId).min(2, 'needs at least two choices').max(5, 'offers at most five choices').optional(),
   coolingOff: z.object({ presumes: z.enum(['within', 'after']), otherwise: fullSubIntentId }).strict().optional(),
+  forAges: z
+    .object({ from: z.number().int().min(0).max(120), to: z.number().int().min(0).max(120) })
+    .strict()
+    .refine((band) => band.from <= band.to, 'from must not be above to')
+    .optional(),
   questions: z.array(text).min(1, 'needs at least one question'),
   solutions: z.array(solutionSchema).min(1, 'needs at least one solution'),
 });
@@ -180,6 +195,7 @@ export function parseScenarioFile(file: string, content: string, into: Knowledge
         questions: [...new Set(sub.questions)], sensitive: sub.sensitive, source, ...(sub.live ? { live: sub.live } : {}),
         ...(sub.menu ? { menu: sub.menu } : {}),
         ...(sub.coolingOff ? { coolingOff: sub.coolingOff } : {}),
+        ...(sub.forAges ? { forAges: sub.forAges } : {}),
         solutionVariants: variantsOf(subIntentId, sub.solutions.map((solution) => solution.conditions)),
       });
       const seenKeys = new Set<string>();
@@ -194,6 +210,20 @@ export function parseScenarioFile(file: string, content: string, into: Knowledge
       }
     });
   });
+}
+
+/** Within an intent, one age belongs to one sub-intent at most: a stated age must pick one answer. */
+function ageBandProblems(subIntents: readonly AuthoredSubIntent[]): string[] {
+  const problems: string[] = [];
+  const banded = subIntents.filter((sub) => sub.forAges);
+  banded.forEach((sub, i) => {
+    for (const other of banded.slice(i + 1)) {
+      if (other.intentId !== sub.intentId) continue;
+      const [a, b] = [sub.forAges as AgeBand, other.forAges as AgeBand];
+      if (a.from <= b.to && b.from <= a.to) problems.push(`${sub.source}: ${sub.id}: forAges: ${a.from}–${a.to} overlaps ${other.id} (${b.from}–${b.to})`);
+    }
+  });
+  return problems;
 }
 
 function scenarioFiles(scenariosDir: string): string[] {
@@ -239,6 +269,7 @@ export function readKnowledgeDir(dir: string = KNOWLEDGE_DIR): KnowledgeSet {
       }
     }
   }
+  problems.push(...ageBandProblems(set.subIntents));
   problems.push(...productLinkProblems(set, path.join(dir, 'products')));
   if (problems.length) throw new KnowledgeValidationError(problems);
   return set;

@@ -17,10 +17,13 @@ import { NUMERAL_CHARACTERS, parseChineseNumber } from './chinese-numbers';
  * - held for (days since the user bought or started the policy, as they state it): 买了十天了, 交了四年, 生效十三天,
  *   投保才一个礼拜, 买了半年多; or a date followed by the purchase: 十天前买的, 昨天投保的, 3月5日买的;
  * - insurer: another insurance company or platform the user names (国寿, 中国平安, 泰康 …), by its usual short name.
- *   Only unambiguous spellings: "平安" alone is also 学生平安险 and 保平安, "太平" also 太平间, "人保" also 投保人保费.
+ *   Only unambiguous spellings: "平安" alone is also 学生平安险 and 保平安, "太平" also 太平间, "人保" also 投保人保费;
+ * - age (years of a person): 44岁, 六十五周岁, 三十多岁 (35), 十几岁 (15), 8个月大的宝宝 (0); not an age reached later
+ *   (保到70岁, 60岁以后, 65岁退休) or a term.
  */
 export type EntityType =
-  | 'policy_number' | 'id_card' | 'phone' | 'bank_card' | 'amount' | 'date' | 'product' | 'relation' | 'licence_plate' | 'held_for' | 'insurer';
+  | 'policy_number' | 'id_card' | 'phone' | 'bank_card' | 'amount' | 'date' | 'product' | 'relation' | 'licence_plate' | 'held_for' | 'insurer'
+  | 'age';
 
 export interface Entity {
   type: EntityType;
@@ -289,6 +292,29 @@ function findHeldSinceDate(text: string, now: Date, spans: Spans): void {
   }
 }
 
+// ---- ages ----
+
+/** "44岁", "六十五周岁", "三十多岁", "十几岁": a numeral, then 岁 (多/几 before it means the middle of that decade). */
+const AGE = new RegExp(`(?<![0-9零〇一二两三四五六七八九十百.])(${SMALL_NUMERAL})(多|几)?周?岁(?!月)`, 'u');
+/** An age reached later, not the person's: "保到70岁", "交至60周岁". */
+const AGE_REACHED_BEFORE = /(?:到|至)$/;
+/** …and "60岁以后", "65岁退休", "70岁前", "18岁时": a point in time, not how old someone is. */
+const AGE_REACHED_AFTER = /^(?:半|多)?(?:以后|之后|后|以前|之前|前|时|开始|退休|领|为止|起)/;
+/** A baby counted in months: "8个月大", "三个月的宝宝", "刚满月". */
+const BABY_MONTHS = new RegExp(`(?:(?:${SMALL_NUMERAL}|半)个多?月(?=大|的(?:宝宝|孩子|婴儿|小孩|女儿|儿子))|(?:刚|才|还没|没)满月)`, 'u');
+
+function findAges(text: string, spans: Spans): void {
+  for (const m of matches(text, AGE)) {
+    if (AGE_REACHED_BEFORE.test(text.slice(Math.max(0, m.index - 2), m.index))) continue;
+    if (AGE_REACHED_AFTER.test(text.slice(m.index + m[0].length))) continue;
+    const count = parseChineseNumber(m[1]);
+    if (count === undefined || count > 120) continue;
+    const roughDecade = m[2] !== undefined && count >= 10 && count % 10 === 0;
+    spans.add('age', roughDecade ? count + 5 : count, m[0], m.index);
+  }
+  for (const m of matches(text, BABY_MONTHS)) spans.add('age', 0, m[0], m.index);
+}
+
 // ---- amounts ----
 
 /** Words after a number that make it a count, not money ("一百遍", "三千米"). */
@@ -348,6 +374,7 @@ export function extractEntities(text: string, options: EntityOptions = {}): Enti
   findListed(text, 'insurer', INSURER_WORDS, spans);
   // Before amounts and dates: "买了十天" is a holding period, and its numeral is neither.
   findHeldFor(text, spans);
+  findAges(text, spans);
   findDates(text, now, spans);
   findHeldSinceDate(text, now, spans);
   findAmounts(text, spans);

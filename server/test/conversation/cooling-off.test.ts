@@ -2,7 +2,7 @@ import type { ConversationPipeline } from '../../src/conversation/pipeline';
 import { coolingOffPeriods } from '../../src/insurance/cooling-off';
 import { loadProductCatalog } from '../../src/insurance/products';
 import { useTestDatabase } from '../support/database';
-import { shippedKnowledgePipeline } from '../support/shipped-knowledge';
+import { asNewFollowers, shippedKnowledgePipeline } from '../support/shipped-knowledge';
 
 useTestDatabase(__filename);
 jest.setTimeout(60_000);
@@ -14,9 +14,7 @@ jest.setTimeout(60_000);
  */
 describe('a stated time since purchase, with the shipped knowledge', () => {
   let pipeline: ConversationPipeline;
-  let n = 0;
-  const say = (text: string) =>
-    pipeline.handle({ channel: 'official-account', userId: `u-held-${++n}`, dedupeKey: `held-${n}`, kind: 'text', text, receivedAt: new Date() });
+  const say = asNewFollowers(() => pipeline, 'held');
   const offered = (decision: Awaited<ReturnType<typeof say>>['decision']) =>
     decision.action === 'answer' ? [decision.subIntentId] : decision.action === 'clarify' ? decision.choices.map((c) => c.subIntentId) : [];
 

@@ -1,5 +1,5 @@
 import { loadWechatConfig } from '../../src/config/wechat-config';
-import { decide, emotionWorsening, isAffirmation, isRejection, pickedNumber, restateForHoldingPeriod, type DialogueState, type SubIntentFacts } from '../../src/conversation/decide';
+import { decide, emotionWorsening, isAffirmation, isRejection, pickedNumber, restateForAge, restateForHoldingPeriod, statedAge, type DialogueState, type SubIntentFacts } from '../../src/conversation/decide';
 import type { InboundMessage, Understanding } from '../../src/conversation/types';
 
 const rules = loadWechatConfig().handoffRules;
@@ -25,6 +25,18 @@ const facts: Record<string, SubIntentFacts> = {
   'surrender/after/long-term': {
     id: 'surrender/after/long-term', name: '长期重疾险退保', scenarioId: 'surrender', sensitive: true, needsProduct: false,
     coolingOff: { presumes: 'after', otherwise: 'surrender/cooling-off/cancel' },
+  },
+  'buy/stage/kids': {
+    id: 'buy/stage/kids', name: '给孩子买什么', scenarioId: 'buy', sensitive: false, needsProduct: false,
+    forAges: { from: 0, to: 17 }, ageSiblings: ['buy/stage/young', 'buy/stage/middle'],
+  },
+  'buy/stage/young': {
+    id: 'buy/stage/young', name: '年轻人', scenarioId: 'buy', sensitive: false, needsProduct: false,
+    forAges: { from: 18, to: 35 }, ageSiblings: ['buy/stage/kids', 'buy/stage/middle'],
+  },
+  'buy/stage/middle': {
+    id: 'buy/stage/middle', name: '中年人', scenarioId: 'buy', sensitive: false, needsProduct: false,
+    forAges: { from: 36, to: 54 }, ageSiblings: ['buy/stage/kids', 'buy/stage/young'],
   },
   'claims/topic/menu': {
     id: 'claims/topic/menu', name: '理赔服务', scenarioId: 'claims', sensitive: false, needsProduct: false,
@@ -161,6 +173,35 @@ describe('a stated time since purchase', () => {
     expect(withPeriods('买了三天', within)).toMatchObject({ action: 'answer', subIntentId: 'surrender/cooling-off/cancel', reason: 'confident (0.70 ≥ 0.5)' });
     // the last day of the period is still inside it
     expect(withPeriods('买了十五天', understanding([['surrender/after/how-to', 0.6]], { entities: held(15) }))).toMatchObject({ subIntentId: 'surrender/cooling-off/cancel' });
+  });
+});
+
+describe('a stated age', () => {
+  const aged = (age: number, text: string, more: Array<{ type: string; value: string | number; text: string }> = []) => ({
+    entities: [{ type: 'age', value: age, text }, ...more],
+  });
+
+  it('answers "44岁的人上什么保险好" with the answer written for that age, at the confidence it had', () => {
+    const u = understanding([['buy/stage/young', 0.55], ['buy/stage/kids', 0.2], ['a/b/answerable', 0.1]], aged(44, '44岁'));
+    const decision = run('44岁的人上什么保险好', u);
+    expect(decision).toMatchObject({ action: 'answer', subIntentId: 'buy/stage/middle', confidence: 0.55 });
+    expect(decision.reason).toMatch(/stated age 44: 年轻人 → 中年人, 给孩子买什么 → 中年人$/);
+  });
+
+  it('leaves candidates written for that age, and those written for no age, where they are', () => {
+    const { candidates, restated } = restateForAge(understanding([['buy/stage/young', 0.4], ['a/b/answerable', 0.3]]).candidates, 30, (id) => facts[id]);
+    expect(candidates.map((c) => c.subIntentId)).toEqual(['buy/stage/young', 'a/b/answerable']);
+    expect(restated).toEqual([]);
+    // no sibling is written for 80: nothing to move to
+    expect(restateForAge(understanding([['buy/stage/young', 0.4]]).candidates, 80, (id) => facts[id]).restated).toEqual([]);
+  });
+
+  it("is the age of whom the question is about: not the user's own when they ask for someone else, not one of several", () => {
+    expect(statedAge('44岁的人上什么保险好', aged(44, '44岁'))).toBe(44);
+    expect(statedAge('孩子3岁买什么', aged(3, '3岁', [{ type: 'relation', value: 'child', text: '孩子' }]))).toBe(3);
+    expect(statedAge('我30岁，想给爸妈买保险', aged(30, '30岁', [{ type: 'relation', value: 'parent', text: '爸妈' }]))).toBeUndefined();
+    expect(statedAge('我今年30岁买什么', aged(30, '30岁'))).toBe(30);
+    expect(statedAge('我30岁老婆28岁', { entities: [{ type: 'age', value: 30, text: '30岁' }, { type: 'age', value: 28, text: '28岁' }] })).toBeUndefined();
   });
 });
 

@@ -135,6 +135,42 @@ intents:
     ]);
   });
 
+  it('names the entry of ages that overlap within an intent, run backwards or are no ages', () => {
+    const ages = `
+id: ages
+name: 推荐
+intents:
+  - id: stage
+    name: 人生阶段
+    subIntents:
+      - id: kids
+        name: 孩子
+        forAges: { from: 0, to: 17 }
+        questions: [孩子买什么]
+        solutions: [{ id: default, text: 少儿险 }]
+      - id: adults
+        name: 成人
+        forAges: { from: 18, to: 120 }
+        questions: [大人买什么]
+        solutions: [{ id: default, text: 重疾险 }]
+`;
+    expect(readKnowledgeDir(writeKnowledgeFixture({ 'ages.yaml': ages })).subIntents.filter((sub) => sub.id.startsWith('ages/')).map((sub) => sub.forAges)).toEqual([
+      { from: 0, to: 17 }, { from: 18, to: 120 },
+    ]);
+    const overlapping = ages.replace('from: 18', 'from: 16');
+    expect(problemsOf(() => readKnowledgeDir(writeKnowledgeFixture({ 'ages.yaml': overlapping })))).toEqual([
+      'ages.yaml: ages/stage/kids: forAges: 0–17 overlaps ages/stage/adults (16–120)',
+    ]);
+    const backwards = ages.replace('{ from: 0, to: 17 }', '{ from: 17, to: 0 }');
+    expect(problemsOf(() => readKnowledgeDir(writeKnowledgeFixture({ 'ages.yaml': backwards })))).toEqual([
+      expect.stringMatching(/^ages\.yaml: intents\[0\] \(stage\)\.subIntents\[0\] \(kids\)\.forAges: from must not be above to/),
+    ]);
+    const notAnAge = ages.replace('to: 120', 'to: 300');
+    expect(problemsOf(() => readKnowledgeDir(writeKnowledgeFixture({ 'ages.yaml': notAnAge })))).toEqual([
+      expect.stringMatching(/^ages\.yaml: intents\[0\] \(stage\)\.subIntents\[1\] \(adults\)\.forAges\.to: /),
+    ]);
+  });
+
   it('names the entry of a solution written for a user state the platform does not know', () => {
     const states = `
 id: states

@@ -98,6 +98,21 @@ describe('how long the policy has been held, as the user states it', () => {
   });
 });
 
+describe('ages', () => {
+  it.each([
+    ['44岁的人上什么保险好', 44], ['我妈六十五周岁了', 65], ['三十多岁的人买什么', 35], ['十几岁的孩子', 15], ['给我爸买，他60多岁', 65],
+    ['快50岁了', 50], ['孩子3岁半', 3], ['一岁多的宝宝', 1], ['8个月大的宝宝', 0], ['宝宝刚满月能买啥', 0], ['0-5岁的孩子', 5],
+  ])('%s → %i', (text, age) => {
+    expect(of(text, 'age').map((e) => e.value)).toEqual([age]);
+  });
+
+  it('does not read an age reached later, a term or 岁月 as how old someone is', () => {
+    for (const text of ['保到70岁', '交到60周岁', '60岁以后还能续保吗', '65岁退休能领多少', '18岁前买', '岁月静好', '买了三年了', '2019年买的']) {
+      expect(of(text, 'age')).toEqual([]);
+    }
+  });
+});
+
 describe('other insurers', () => {
   it.each([
     ['国寿鸿盈两全保险分红多少', '中国人寿'], ['平安福怎么样', '中国平安'], ['我在中国人寿买的重疾险想退', '中国人寿'],

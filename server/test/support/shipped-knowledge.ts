@@ -1,5 +1,6 @@
 import { loadWechatConfig } from '../../src/config/wechat-config';
 import { ConversationPipeline, type PipelineDeps } from '../../src/conversation/pipeline';
+import type { PipelineResult } from '../../src/conversation/types';
 import { BlendedUnderstander } from '../../src/conversation/understand';
 import { EventBus } from '../../src/events/bus';
 import { importKnowledgeDirectory } from '../../src/knowledge/importer';
@@ -24,4 +25,13 @@ export async function shippedKnowledgePipeline(options: Partial<Omit<PipelineDep
     knowledge,
   );
   return new ConversationPipeline({ understander, knowledge, config: loadWechatConfig(), events: new EventBus(), ...options });
+}
+
+/** Each text as the first message of a new Official Account follower (nothing carried over from another). */
+export function asNewFollowers(pipeline: () => ConversationPipeline, prefix: string): (text: string) => Promise<PipelineResult> {
+  let n = 0;
+  return (text) => {
+    n += 1;
+    return pipeline().handle({ channel: 'official-account', userId: `u-${prefix}-${n}`, dedupeKey: `${prefix}-${n}`, kind: 'text', text, receivedAt: new Date() });
+  };
 }

@@ -126,6 +126,21 @@ describe('confidence on questions the knowledge does not cover', () => {
     expect(top.id).toMatch(expected);
   });
 
+  // Labour disputes go to 12333 and arbitration, pensions to the social-insurance referral, children's critical
+  // illness to the children's advice and the glass cover to the car covers (each went to a neighbour before); the
+  // elderly and water sports keep theirs.
+  it.each([
+    ['工作十年公司不续约要给补偿吗', /social-insurance\/labour-disputes/],
+    ['退休以后能拿多少养老金', /social-insurance\/pension-unemployment-injury/],
+    ['七十多岁老人还有保险能买吗', /recommendation\/for-parents/],
+    ['重疾险能不能给三岁孩子买', /recommendation\/for-kids/],
+    ['周末去冲浪买什么保险', /accident\/sports-and-events/],
+    ['宝马要不要买玻璃险', /auto\/commercial-coverages/],
+  ])('questions customers ask an insurer get their own answers: %s', (query, expected) => {
+    const [top] = full.search(query, 5);
+    expect(top.id).toMatch(expected);
+  });
+
   // A new car sub-intent must not take what a general one answers: a fall is an accident-insurance question.
   it.each([
     ['摔伤了能用意外险报吗', /accident\/coverage/],
