@@ -62,7 +62,7 @@ const CHANNEL_LABELS: Record<ChannelName, string> = { 'official-account': '公�
 export const FACT_LABELS: Record<string, string> = {
   policy_number: '保单号', claim_number: '赔案号', amount: '金额', product: '产品', phone: '手机', mobile: '手机',
   id_card: '身份证', id_number: '身份证', bank_card: '银行卡', name: '姓名', person: '姓名', date: '日期', relation: '被保险人关系',
-  email: '邮箱', duration: '时长', held_for: '投保时长（天）', insurer: '提到的保险公司',
+  email: '邮箱', duration: '时长', held_for: '投保时长（天）', insurer: '提到的保险公司', age: '年龄（岁）',
 };
 
 /** Cuts at a character boundary so the UTF-8 encoding fits `maxBytes`, marking the cut. */

@@ -75,6 +75,11 @@ export const INSURANCE_SYNONYMS: ReadonlyArray<readonly [variant: string, canoni
   ['啥', '什么'],
   ['多少钱', '价格'],
   ['费用', '价格'],
+  // 缴 and 交 are one verb to customers (缴费/交费, 补缴/补交, 年缴/年交); a lost policy is 丢了 however it is said.
+  ['缴', '交'],
+  ['丢失', '丢了'],
+  ['遗失', '丢了'],
+  ['弄丢', '丢了'],
 ];
 
 /**

@@ -136,6 +136,9 @@ describe('confidence on questions the knowledge does not cover', () => {
     ['重疾险能不能给三岁孩子买', /recommendation\/for-kids/],
     ['周末去冲浪买什么保险', /accident\/sports-and-events/],
     ['宝马要不要买玻璃险', /auto\/commercial-coverages/],
+    // 丢失 / 遗失 / 丢了 and 缴 / 交 are one word each to customers
+    ['保险合同丢失怎么办', /policy-query\/lost-policy/],
+    ['重疾险以后每年怎么缴费', /renewal-premium\/how-to-pay/],
   ])('questions customers ask an insurer get their own answers: %s', (query, expected) => {
     const [top] = full.search(query, 5);
     expect(top.id).toMatch(expected);

@@ -53,6 +53,8 @@ describe('text analysis', () => {
 
   it('folds synonyms and full-width text onto one form', () => {
     expect(analyzer.surface('ＨＵＴＳ的重大疾病保险咋退？')).toBe('huts的重疾险怎么退');
+    expect(analyzer.surface('补缴保费')).toBe('补交保费');
+    expect(analyzer.surface('保单遗失')).toBe(analyzer.surface('保单丢了'));
   });
 
   it('keeps filler as lightly weighted words but never inside n-grams', () => {
