@@ -69,10 +69,17 @@ export async function placeWriteHeavyCollections(ferretdb: boolean, connection: 
   }
 }
 
-/** Drops the main database and every partition database beside it (scratch and test databases). */
+/**
+ * Drops the main database and every partition database beside it (scratch and test databases). The partitions are
+ * found by name on the server, not only from this process's models: a benchmark's scratch database is written by
+ * the server it starts, so the process that drops it may never have placed a model there.
+ */
 export async function dropDatabaseAndPartitions(connection: Connection = mongoose.connection): Promise<void> {
-  const partitions = new Set<Connection>();
-  for (const model of writeHeavy.keys()) if (model.db !== connection) partitions.add(model.db);
-  for (const partition of partitions) await partition.dropDatabase();
+  const names = new Set<string>();
+  for (const model of writeHeavy.keys()) if (model.db !== connection) names.add(model.db.name);
+  const prefix = `${connection.name}-`;
+  const { databases } = await connection.getClient().db('admin').admin().listDatabases({ nameOnly: true });
+  for (const { name } of databases) if (name.startsWith(prefix) && /^[a-z]+$/.test(name.slice(prefix.length))) names.add(name);
+  for (const name of names) await connection.getClient().db(name).dropDatabase();
   await connection.dropDatabase();
 }

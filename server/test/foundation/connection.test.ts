@@ -97,6 +97,21 @@ describe('write-heavy collections', () => {
     await dropDatabaseAndPartitions();
   });
 
+  it('are dropped with a scratch database also when another process wrote them (a benchmark\'s server)', async () => {
+    const name = `t_partitions_c_${process.pid}`;
+    await connectDatabase(withDatabaseName(testServerUri(), name));
+    const client = mongoose.connection.getClient();
+    // What the server a benchmark starts leaves beside its scratch database; this process placed no model there.
+    for (const partition of ['deliveries', 'states']) await client.db(`${name}-${partition}`).collection('rows').insertOne({ _id: 'r' } as never);
+    await client.db(`${name}-other-app`).collection('rows').insertOne({ _id: 'r' } as never);
+    await dropDatabaseAndPartitions();
+    const left = (await client.db('admin').admin().listDatabases()).databases.map((d) => d.name).filter((d) => d.startsWith(name));
+    // Only names of the partition form go: a database merely sharing the prefix stays.
+    expect(left).toEqual([`${name}-other-app`]);
+    await client.db(`${name}-other-app`).dropDatabase();
+    await mongoose.disconnect();
+  });
+
   it('refuse a database name too long to carry a partition suffix, naming it', () => {
     const long = 'x'.repeat(60);
     expect(() => partitionDatabaseName(long, 'messages')).toThrow(`database name "${long}" is too long`);
