@@ -21,13 +21,17 @@ export interface MovableModel {
   createIndexes(): Promise<unknown>;
 }
 
+/** The databases beside the main one on FerretDB, `<database>-<partition>`: one per kind of row written per message. */
+export const WRITE_PARTITIONS = ['claims', 'deliveries', 'messages', 'metrics', 'states'] as const;
+export type WritePartition = (typeof WRITE_PARTITIONS)[number];
+
 const writeHeavy = new Map<MovableModel, string>();
 
 /** FerretDB's (and MongoDB's) limit on a database name. */
 const MAX_DATABASE_NAME_LENGTH = 63;
 
 /** Marks a model as written on every message: on FerretDB it lives in database `<database>-<partition>`. */
-export function writtenOnEveryMessage<M extends MovableModel>(model: M, partition: string): M {
+export function writtenOnEveryMessage<M extends MovableModel>(model: M, partition: WritePartition): M {
   // Built by placeWriteHeavyCollections once their database is known, never by mongoose on connecting.
   model.schema.set('autoCreate', false);
   model.schema.set('autoIndex', false);
@@ -70,16 +74,14 @@ export async function placeWriteHeavyCollections(ferretdb: boolean, connection: 
 }
 
 /**
- * Drops the main database and every partition database beside it (scratch and test databases). The partitions are
- * found by name on the server, not only from this process's models: a benchmark's scratch database is written by
- * the server it starts, so the process that drops it may never have placed a model there.
+ * Drops the main database and every partition database beside it (scratch and test databases). Every partition's
+ * name is dropped, not only those of this process's models: a benchmark's scratch database is written by the server
+ * it starts, so the process that drops it may never have placed a model there (dropping a database that does not
+ * exist is harmless; listing the server's databases instead can stall FerretDB while another drop is under way).
  */
 export async function dropDatabaseAndPartitions(connection: Connection = mongoose.connection): Promise<void> {
-  const names = new Set<string>();
+  const names = new Set(WRITE_PARTITIONS.map((partition) => partitionDatabaseName(connection.name, partition)));
   for (const model of writeHeavy.keys()) if (model.db !== connection) names.add(model.db.name);
-  const prefix = `${connection.name}-`;
-  const { databases } = await connection.getClient().db('admin').admin().listDatabases({ nameOnly: true });
-  for (const { name } of databases) if (name.startsWith(prefix) && /^[a-z]+$/.test(name.slice(prefix.length))) names.add(name);
   for (const name of names) await connection.getClient().db(name).dropDatabase();
   await connection.dropDatabase();
 }

@@ -1,6 +1,6 @@
 import mongoose from 'mongoose';
 import { connectDatabase, FERRETDB_MAX_POOL_SIZE, isFerretdb, withDatabaseName } from '../../src/db/connection';
-import { dropDatabaseAndPartitions, partitionDatabaseName, writtenOnEveryMessage } from '../../src/db/write-partitions';
+import { dropDatabaseAndPartitions, partitionDatabaseName, writtenOnEveryMessage, type WritePartition } from '../../src/db/write-partitions';
 import { Message, MessageClaim } from '../../src/conversation/models';
 import { FiveMinuteBucket } from '../../src/analytics/buckets';
 import { testServerUri } from '../support/database';
@@ -41,7 +41,8 @@ describe('pool size for the database in use', () => {
 describe('write-heavy collections', () => {
   const uniqueThingSchema = new mongoose.Schema({ _id: String, code: String });
   uniqueThingSchema.index({ code: 1 }, { unique: true });
-  const UniqueThing = writtenOnEveryMessage(mongoose.model('UniqueThing', uniqueThingSchema), 'test');
+  // A partition of the test's own, beside the server's (a name the server's models never use).
+  const UniqueThing = writtenOnEveryMessage(mongoose.model('UniqueThing', uniqueThingSchema), 'test' as WritePartition);
 
   afterEach(() => mongoose.disconnect());
 
@@ -103,12 +104,12 @@ describe('write-heavy collections', () => {
     const client = mongoose.connection.getClient();
     // What the server a benchmark starts leaves beside its scratch database; this process placed no model there.
     for (const partition of ['deliveries', 'states']) await client.db(`${name}-${partition}`).collection('rows').insertOne({ _id: 'r' } as never);
-    await client.db(`${name}-other-app`).collection('rows').insertOne({ _id: 'r' } as never);
+    await client.db(`${name}-other`).collection('rows').insertOne({ _id: 'r' } as never);
     await dropDatabaseAndPartitions();
     const left = (await client.db('admin').admin().listDatabases()).databases.map((d) => d.name).filter((d) => d.startsWith(name));
-    // Only names of the partition form go: a database merely sharing the prefix stays.
-    expect(left).toEqual([`${name}-other-app`]);
-    await client.db(`${name}-other-app`).dropDatabase();
+    // Only the partitions go: a database merely sharing the prefix stays.
+    expect(left).toEqual([`${name}-other`]);
+    await client.db(`${name}-other`).dropDatabase();
     await mongoose.disconnect();
   });
 
