@@ -77,7 +77,7 @@ export async function placeWriteHeavyCollections(ferretdb: boolean, connection: 
  * Drops the main database and every partition database beside it (scratch and test databases). Every partition's
  * name is dropped, not only those of this process's models: a benchmark's scratch database is written by the server
  * it starts, so the process that drops it may never have placed a model there (dropping a database that does not
- * exist is harmless; listing the server's databases instead can stall FerretDB while another drop is under way).
+ * exist is harmless; listing the server's databases instead stalled once on a long-running FerretDB here).
  */
 export async function dropDatabaseAndPartitions(connection: Connection = mongoose.connection): Promise<void> {
   const names = new Set(WRITE_PARTITIONS.map((partition) => partitionDatabaseName(connection.name, partition)));
