@@ -1,5 +1,6 @@
 import mongoose, { Schema } from 'mongoose';
 import { writeErrorsOf } from '../db/batched-inserts';
+import { bulkWriteUnordered } from '../db/bulk-write';
 import { GroupCommit } from '../db/group-commit';
 import { writtenOnEveryMessage } from '../db/write-partitions';
 
@@ -78,11 +79,11 @@ type UpsertOperation = { updateOne: { filter: { _id: string }; update: Record<st
  */
 async function bulkUpsert(model: typeof FiveMinuteBucket, operations: UpsertOperation[]): Promise<void> {
   try {
-    await model.bulkWrite(operations, { ordered: false });
+    await bulkWriteUnordered(model, operations);
   } catch (err) {
     const failed = writeErrorsOf(err)?.map((e) => e.index);
     if (!failed?.length) throw err;
-    await model.bulkWrite(failed.map((i) => operations[i]), { ordered: false });
+    await bulkWriteUnordered(model, failed.map((i) => operations[i]));
   }
 }
 

@@ -4,6 +4,7 @@ import { Intent, KnowledgeChange, KnowledgeImportMark, KnowledgeRevision, Knowle
 import path from 'node:path';
 import { LEARNED_KNOWLEDGE_FILE, readFaqFile, readKnowledgeDir, scenarioFilesFingerprint, type KnowledgeSet } from './source';
 import { isDuplicateKey } from '../db/duplicate-key';
+import { bulkWriteUnordered, type BulkWriteOperation } from '../db/bulk-write';
 
 export type KnowledgeLayer = 'scenario' | 'intent' | 'subIntent' | 'solution';
 
@@ -78,12 +79,12 @@ export async function importKnowledge(set: KnowledgeSet, options: ImportOptions)
       existing.set(row._id, row);
     }
 
-    const writes: Parameters<typeof model.bulkWrite>[0] = [];
+    const writes: BulkWriteOperation[] = [];
     const log: Array<{ entity: KnowledgeLayer; entityId: string; action: string; version: number; by: string; at: Date }> = [];
     const now = new Date();
     const flush = async () => {
       if (options.dryRun || writes.length === 0) return;
-      await model.bulkWrite(writes.splice(0), { ordered: false });
+      await bulkWriteUnordered(model, writes.splice(0));
       await KnowledgeChange.insertMany(log.splice(0), { ordered: false });
     };
 

@@ -51,4 +51,15 @@ describe('metric buckets', () => {
     expect((await FiveMinuteBucket.findById('messages:all:2026-03-02T11:00:00.000Z').lean())?.count).toBe(6);
     writes.mockRestore();
   });
+
+  it('keeps counting when one write touches hundreds of existing buckets (FerretDB used to stop writing metrics)', async () => {
+    const store = new BucketStore();
+    const at = new Date('2026-03-02T12:00:00Z');
+    const burst = () => store.add(Array.from({ length: 150 }, (_, i) => ({ metric: 'scenario' as const, key: `topic-${i}`, at })));
+    await burst();
+    await burst(); // now every bucket exists: each upsert matches a document
+    const totals = await store.totals('5m', { metric: 'scenario', from: at, to: new Date('2026-03-02T12:05:00Z') });
+    expect(totals.size).toBe(150);
+    expect([...totals.values()].every((count) => count === 2)).toBe(true);
+  });
 });

@@ -116,4 +116,15 @@ describe('knowledge import', () => {
     fs.rmSync(path.join(dir, 'scenarios', 'learned.yaml'));
     expect(await knowledgeDirChangedSinceImport(writeKnowledgeFixture())).toBeUndefined();
   });
+
+  it('re-imports an operator FAQ whose answers all changed (hundreds of updates to existing entries)', async () => {
+    const faq = path.join(dir, 'big-faq.jsonl');
+    const rows = (edition: number) => Array.from({ length: 150 }, (_, i) => JSON.stringify({ id: `q${i}`, question: `第${i}个问题`, answer: `第${edition}版答案${i}` })).join('\n');
+    fs.writeFileSync(faq, rows(1));
+    await importFaqFile(faq, { by: 'ops' });
+    fs.writeFileSync(faq, rows(2));
+    const report = await importFaqFile(faq, { by: 'ops' });
+    expect(report.changes.filter((c) => c.action === 'updated')).toHaveLength(150);
+    expect((await Solution.findById('faq/general/q149|*|*').lean())?.version).toBe(2);
+  });
 });
