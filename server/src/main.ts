@@ -8,6 +8,7 @@ import { inServingThread, inWorkerThread } from './understanding';
 import { createApp } from './app';
 import { createPlatform } from './platform';
 import { closeGracefully, listen } from './http/server-lifecycle';
+import { settlesWithin } from './util/settles-within';
 import { KnowledgeValidationError } from './knowledge/source';
 import { InsightSettingsError } from './analytics';
 import { QaRulesError } from './qa/rules';
@@ -38,8 +39,18 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     await closeGracefully(server, config.SHUTDOWN_GRACE_MS);
-    await platform.stop();
-    await db.close();
+    // Cutting a step short leaves no more than a crash would, and restarts recover from crashes; so a step waiting
+    // on a database that never answers ends the process after the grace period instead of keeping it alive for ever.
+    let step = 'platform';
+    const stopped = settlesWithin((async () => {
+      await platform.stop((name) => { step = name; });
+      step = 'database connection';
+      await db.close();
+    })(), config.SHUTDOWN_GRACE_MS);
+    if (!(await stopped)) {
+      logger.error({ waitingFor: step, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutdown did not finish in time: exiting anyway');
+      process.exit(1);
+    }
     logger.info('stopped');
     process.exit(0);
   };

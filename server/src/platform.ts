@@ -46,7 +46,8 @@ export interface Platform {
   routers: Router[];
   /** Called with the composed Koa app, for domains that serve pages or static files. */
   mount?(app: Koa): void;
-  stop(): Promise<void>;
+  /** Stops every part in turn; `onStep` hears the name of each before it is awaited (a shutdown that hangs can say where). */
+  stop(onStep?: (step: string) => void): Promise<void>;
 }
 
 /** How often superseded conversation snapshots and old message claims are deleted. */
@@ -66,7 +67,7 @@ export async function createPlatform(
 ): Promise<Platform> {
   const events = new EventBus((event, err) => logger.error({ err, event }, 'event listener failed'));
   const wechatConfig = loadWechatConfig();
-  const stops: Array<() => void | Promise<void>> = [];
+  const stops: Array<[name: string, stop: () => void | Promise<void>]> = [];
 
   if ((await Scenario.estimatedDocumentCount()) === 0) {
     logger.info('empty knowledge store: importing knowledge/');
@@ -79,11 +80,11 @@ export async function createPlatform(
   const knowledge = new KnowledgeBase();
   await knowledge.refreshIfChanged();
   knowledge.startAutoRefresh(config.KNOWLEDGE_REFRESH_MS, (err) => logger.error({ err }, 'knowledge refresh failed'));
-  stops.push(() => knowledge.stopAutoRefresh());
+  stops.push(['knowledge refresh', () => knowledge.stopAutoRefresh()]);
   logger.info({ subIntents: knowledge.size, revision: knowledge.revision }, 'knowledge loaded');
 
   const understanding = await createUnderstanding(knowledge, logger);
-  stops.push(() => understanding.stop());
+  stops.push(['understanding', () => understanding.stop()]);
   const states = new ConversationStates();
   // Read once: the conversation needs the products' cooling-off periods, the insurance domain sells them.
   const catalog = loadProductCatalog();
@@ -95,7 +96,7 @@ export async function createPlatform(
     coolingOffDays: coolingOffPeriods(catalog),
   });
   const conversations = new ConversationService(events, states);
-  stops.push(startConversationHousekeeping(states, CONVERSATION_HOUSEKEEPING_INTERVAL_MS, logger));
+  stops.push(['conversation housekeeping', startConversationHousekeeping(states, CONVERSATION_HOUSEKEEPING_INTERVAL_MS, logger)]);
   const delivery = new UserDelivery((channel, userId, message, from) => conversations.recordOutbound({ channel, userId }, from.author, message, from.agentId));
   const routers: Router[] = [healthRoutes({ isDatabaseReady: () => pingDatabase(), databaseKind, intentModel: () => understanding.intentModel() }), agentKnowledgeRoutes(knowledge)];
 
@@ -108,14 +109,14 @@ export async function createPlatform(
     delivery.register('official-account', pusher);
     const replies = new ReplyDelivery({ pipeline, pusher, budgetMs: config.WECHAT_OA_REPLY_BUDGET_MS, logger });
     replies.startRecovery(config.RECOVERY_INTERVAL_MS, config.CONVERSATION_STALE_CLAIM_MS);
-    stops.push(async () => { replies.stopRecovery(); await replies.settled(); });
+    stops.push(['customer-service replies in flight', async () => { replies.stopRecovery(); await replies.settled(); }]);
     routers.push(officialAccountRoutes({ settings: oa, delivery: replies }));
     logger.info({ appId: oa.appId, demo: oa.demo, encrypted: Boolean(oa.aesKey) }, oa.demo ? 'Official Account webhook: demo account (wechat-config/demo-official-account.json)' : 'Official Account webhook ready');
   }
 
   // Policies, claims and payments inside WeChat; the mini-program's login guards its routes and its chat.
   const insurance = setupInsurance({ config, logger, delivery, catalog });
-  stops.push(() => insurance.stop());
+  stops.push(['insurance', () => insurance.stop()]);
   routers.push(...insurance.routers);
   const miniProgramUser = requireUser(insurance.sessions);
   const resolveMiniProgramUser: ChatUserResolver = async (ctx) => {
@@ -143,7 +144,7 @@ export async function createPlatform(
       ),
     });
     await desk.start();
-    stops.push(() => desk.stop());
+    stops.push(['agent desk', () => desk.stop()]);
     routers.push(...desk.routers);
     routers.push(desk.customerTicketRoutes(miniProgramUser, (ctx) => ({ channel: 'miniprogram', userId: ctx.state.customer!.mpOpenId })));
     logger.info({ corpId: wecom.corpId, agentId: wecom.agentId }, 'WeCom agent desk ready');
@@ -165,7 +166,7 @@ export async function createPlatform(
       : undefined,
   });
   await insight.start();
-  stops.push(() => insight.stop());
+  stops.push(['analytics', () => insight.stop()]);
   routers.push(...insight.routers);
 
   if (process.env.WECHATY_PUPPET) {
@@ -176,15 +177,20 @@ export async function createPlatform(
     delivery.register('wechaty', attachWechatyChannel(bot, { pipeline, logger }));
     bot.on('scan', (qrcode) => logger.info({ qrcode }, 'wechaty: scan to log in'));
     await bot.start();
-    stops.push(() => bot.stop());
+    stops.push(['wechaty', () => bot.stop()]);
     logger.info({ puppet: process.env.WECHATY_PUPPET }, 'Wechaty channel started');
   }
 
   return {
     knowledge, events, pipeline, conversations, delivery, routers,
-    stop: async () => {
-      for (const stop of stops.reverse()) await stop();
+    stop: async (onStep) => {
+      for (const [name, stop] of stops.reverse()) {
+        onStep?.(name);
+        await stop();
+      }
+      onStep?.('event listeners');
       await events.settled();
+      onStep?.('metric counts');
       await insight.buckets.flush(); // what the last events counted
     },
   };

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mongoose from 'mongoose';
@@ -7,6 +8,8 @@ import { defaultLauncherDeps } from '../../src/db/default-launcher';
 import { withDatabaseName } from '../../src/db/connection';
 import { startServerProcess } from '../support/process';
 import { testServerUri } from '../support/database';
+import { OA_AES_KEY, OA_TOKEN, postPush, textPushXml } from '../support/official-account';
+import { FAKE_APP, FakeWeChatApi } from '../fakes/wechat-api';
 
 jest.setTimeout(60_000);
 
@@ -44,6 +47,55 @@ describe('starting the server', () => {
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(server.output()).toContain('"msg":"stopped"');
+  });
+});
+
+/** Forwards TCP to `target` until `freeze()`, after which it keeps every connection open and passes nothing on. */
+async function freezableProxy(target: URL): Promise<{ uri: (dbName: string) => string; freeze(): void; close(): void }> {
+  let frozen = false;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port), target.hostname);
+    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+      sockets.add(from);
+      from.on('data', (chunk) => { if (!frozen) to.write(chunk); });
+      from.on('error', () => undefined);
+      from.on('close', () => to.destroy());
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    uri: (dbName) => `mongodb://127.0.0.1:${port}/${dbName}?directConnection=true`,
+    freeze: () => { frozen = true; },
+    close: () => { for (const socket of sockets) socket.destroy(); server.close(); },
+  };
+}
+
+describe('stopping while the database does not answer', () => {
+  it('gives up after the grace period instead of waiting on it, and says what it was still waiting for', async () => {
+    const proxy = await freezableProxy(new URL(testServerUri()));
+    const wechat = await FakeWeChatApi.start();
+    try {
+      const server = startServerProcess({
+        MONGODB_URI: proxy.uri(`t_frozen_${process.pid}`), PORT: '0', SHUTDOWN_GRACE_MS: '1500', WECHAT_API_BASE: wechat.baseUrl,
+        WECHAT_OA_APPID: FAKE_APP.appId, WECHAT_OA_SECRET: FAKE_APP.secret, WECHAT_OA_TOKEN: OA_TOKEN, WECHAT_OA_AES_KEY: OA_AES_KEY,
+      });
+      const port = await server.listening;
+      proxy.freeze();
+      // A follower's message now waits on the database, and so does everything that would store it.
+      const unanswered = postPush(`http://127.0.0.1:${port}`, textPushXml('frozen-user', '怎么报案')).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 1_000)); // the request reaches the server in milliseconds
+      const stopping = Date.now();
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(1);
+      expect(Date.now() - stopping).toBeLessThan(10_000);
+      expect(server.output()).toMatch(/"waitingFor":"[^"]+".*"msg":"shutdown did not finish in time: exiting anyway"/);
+      await unanswered;
+    } finally {
+      proxy.close();
+      await wechat.stop();
+    }
   });
 });
 
