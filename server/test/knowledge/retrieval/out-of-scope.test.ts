@@ -144,10 +144,28 @@ describe('confidence on questions the knowledge does not cover', () => {
     expect(top.id).toMatch(expected);
   });
 
+  // Liability cover (employers', shops', events'), group accident cover from an employer, and joining public medical
+  // insurance away from one's registered home: real questions with no answer of their own before.
+  it.each([
+    ['工人在厂里受伤了，雇主险能赔多少', /liability\/employer-liability/],
+    ['给工地的工人买什么责任险', /liability\/employer-liability/],
+    ['饭店客人滑倒受伤了有保险赔吗', /liability\/public-liability/],
+    ['旅行社责任险保什么', /liability\/public-liability/],
+    ['单位买的团意险我能不能领到赔款', /accident\/group-accident/],
+    ['公司统一买的意外险下班后也保吗', /accident\/group-accident/],
+    ['外省户口在深圳能参加居民医保吗', /social-insurance\/non-local-enrollment/],
+    ['随迁的父母医保怎么在这边办', /social-insurance\/non-local-enrollment/],
+  ])('liability, group cover and insuring away from home get their own answers: %s', (query, expected) => {
+    const [top] = full.search(query, 5);
+    expect(top.id).toMatch(expected);
+  });
+
   // A new car sub-intent must not take what a general one answers: a fall is an accident-insurance question.
   it.each([
     ['摔伤了能用意外险报吗', /accident\/coverage/],
     ['汽车保险怎么买', /auto\/recommended-cover|auto\/where-to-buy/],
+    ['车上人员责任险保哪些人', /auto\/driver-passenger/],
+    ['医保卡丢了怎么补办', /social-insurance\/public-medical-insurance/],
   ])('general questions keep their answers: %s', (query, expected) => {
     const [top] = full.search(query, 5);
     expect(top.id).toMatch(expected);
