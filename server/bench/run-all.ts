@@ -3,9 +3,9 @@ import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logging/logger';
 import { openDatabase } from '../src/db/open';
 import { withDatabaseName } from '../src/db/connection';
-import { parseArgs, runCli } from '../src/cli/args';
+import { CliUsageError, parseArgs, runCli } from '../src/cli/args';
 import { LARGE_INSURER, runKnowledgeBench } from './knowledge.bench';
-import { runWebhookBench } from './webhook.bench';
+import { runWebhookBench, WEBHOOK_PHASE_LIMIT_S } from './webhook.bench';
 import { runNluBench } from './nlu.bench';
 import { printTable } from './table';
 
@@ -13,14 +13,19 @@ const SUITES = ['nlu', 'knowledge', 'webhook'] as const;
 type Suite = (typeof SUITES)[number];
 
 /**
- * `npm run bench [-- --only knowledge,webhook] [--small]`: every benchmark against the configured database
- * (MONGODB_URI, or the embedded one), each in a scratch database, printed as tables.
+ * `npm run bench [-- --only knowledge,webhook] [--small] [--webhook-seconds N]`: every benchmark against the
+ * configured database (MONGODB_URI, or the embedded one), each in a scratch database, printed as tables.
+ * `--webhook-seconds` sets the length of each webhook load (default 15, 5 with --small; longer runs show sustained load).
  */
 runCli(async () => {
-  const args = parseArgs(process.argv.slice(2), { values: ['only'], switches: ['small'] });
+  const args = parseArgs(process.argv.slice(2), { values: ['only', 'webhook-seconds'], switches: ['small'] });
   const only = typeof args.only === 'string' ? (args.only.split(',') as Suite[]) : [...SUITES];
   const unknown = only.filter((name) => !SUITES.includes(name));
   if (unknown.length) throw new Error(`--only: unknown suite(s) ${unknown.join(', ')} (known: ${SUITES.join(', ')})`);
+  const webhookSeconds = args['webhook-seconds'] === undefined ? (args.small ? 5 : 15) : Number(args['webhook-seconds']);
+  if (!Number.isInteger(webhookSeconds) || webhookSeconds < 1 || webhookSeconds > WEBHOOK_PHASE_LIMIT_S) {
+    throw new CliUsageError(`--webhook-seconds: a whole number from 1 to ${WEBHOOK_PHASE_LIMIT_S}, got ${String(args['webhook-seconds'])}`);
+  }
   const config = loadConfig();
   const logger = createLogger('warn');
   console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
@@ -41,7 +46,7 @@ runCli(async () => {
     const db = await openDatabase(config, logger, { scratchDatabaseName: scratch });
     try {
       // The server under load writes into the same scratch database, dropped afterwards (never the configured one).
-      printTable('Official Account webhook, safe mode, 100 connections', await runWebhookBench(withDatabaseName(db.database.uri, scratch, { replace: true }), args.small ? 5 : 15));
+      printTable('Official Account webhook, safe mode, 100 connections', await runWebhookBench(withDatabaseName(db.database.uri, scratch, { replace: true }), webhookSeconds));
     } finally {
       await db.close();
     }

@@ -7,7 +7,7 @@ import { startServerProcess } from '../test/support/process';
 import type { BenchRow } from './table';
 
 /** Longest load phase: every push of a phase is signed before it starts, and the webhook accepts 300 s of clock skew. */
-const WEBHOOK_PHASE_LIMIT_S = 240;
+export const WEBHOOK_PHASE_LIMIT_S = 240;
 
 /** A few frequent questions, as most of an Official Account's traffic is. */
 const FREQUENT_QUESTIONS = ['犹豫期内退保能全额退吗', '怎么报案', '理赔需要哪些材料', '保单丢了怎么办', '发票怎么开', '你好', '续保要交多少钱', '等待期多久'];
