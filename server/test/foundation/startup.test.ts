@@ -73,7 +73,9 @@ async function freezableProxy(target: URL): Promise<{ uri: (dbName: string) => s
 }
 
 describe('stopping while the database does not answer', () => {
-  it('gives up after the grace period instead of waiting on it, and says what it was still waiting for', async () => {
+  // The proxy forwards to one host: an operator's replica-set or SRV URI (TEST_DATABASE_KIND=uri) is not proxied.
+  const oneHost = /^mongodb:\/\/[^,/@?]+:\d+(\/|$)/.test(process.env.TEST_DATABASE_SERVER_URI ?? '');
+  (oneHost ? it : it.skip)('gives up after the grace period instead of waiting on it, and says what it was still waiting for', async () => {
     const proxy = await freezableProxy(new URL(testServerUri()));
     const wechat = await FakeWeChatApi.start();
     try {
