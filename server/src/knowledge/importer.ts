@@ -42,6 +42,18 @@ interface LayerSpec {
   entries: Array<{ id: string; source: string; fields: Record<string, unknown> }>;
 }
 
+/** Fields the importer keeps for itself; every other top-level field of a layer comes from the authored files. */
+const BOOKKEEPING_FIELDS = new Set(['_id', '__v', 'status', 'version', 'contentHash', 'updatedBy', 'source', 'createdAt', 'updatedAt']);
+
+/**
+ * The authored fields a changed entry no longer has: `$set` alone would keep their old values (an age band or a menu
+ * deleted from a file would go on working), so they are unset.
+ */
+function droppedFields(model: LayerSpec['model'], fields: Record<string, unknown>): Record<string, ''> {
+  const authored = new Set(Object.keys(model.schema.paths).map((p) => p.split('.')[0]));
+  return Object.fromEntries([...authored].filter((f) => !BOOKKEEPING_FIELDS.has(f) && fields[f] === undefined).map((f) => [f, ''] as const));
+}
+
 function hashOf(fields: Record<string, unknown>): string {
   return createHash('sha1').update(JSON.stringify(fields)).digest('hex');
 }
@@ -105,11 +117,15 @@ export async function importKnowledge(set: KnowledgeSet, options: ImportOptions)
         unchanged++;
       } else if (before.contentHash !== contentHash || before.status !== 'published') {
         const version = before.version + 1;
+        const dropped = droppedFields(model, entry.fields);
         changes.push({ layer, id: entry.id, action: 'updated', source: entry.source });
         writes.push({
           updateOne: {
             filter: { _id: entry.id },
-            update: { $set: { ...entry.fields, contentHash, status: 'published', version, updatedBy: options.by, source: entry.source } },
+            update: {
+              $set: { ...entry.fields, contentHash, status: 'published', version, updatedBy: options.by, source: entry.source },
+              ...(Object.keys(dropped).length ? { $unset: dropped } : {}),
+            },
           },
         });
         log.push({ entity: layer, entityId: entry.id, action: 'updated', version, by: options.by, at: now });

@@ -127,4 +127,32 @@ describe('knowledge import', () => {
     expect(report.changes.filter((c) => c.action === 'updated')).toHaveLength(150);
     expect((await Solution.findById('faq/general/q149|*|*').lean())?.version).toBe(2);
   });
+
+  it('drops an optional field the file no longer has (an age band, say), instead of keeping the old value', async () => {
+    const claims = path.join(dir, 'scenarios', 'claims.yaml');
+    const original = fs.readFileSync(claims, 'utf8');
+    fs.writeFileSync(claims, original.replace('        name: 线上自助报案\n', '        name: 线上自助报案\n        sensitive: true\n        forAges: { from: 18, to: 60 }\n'));
+    await importKnowledgeDirectory(dir, { by: 'gina' });
+    expect(await SubIntent.findById('claim-report/how-to-report/online-report').lean()).toMatchObject({ sensitive: true, forAges: { from: 18, to: 60 } });
+    fs.writeFileSync(claims, original);
+    await importKnowledgeDirectory(dir, { by: 'gina' });
+    const sub = await SubIntent.findById('claim-report/how-to-report/online-report').lean();
+    expect(sub?.forAges).toBeUndefined();
+    expect(sub?.sensitive).toBe(false);
+  });
+
+  it('updates a solution without rich text, and drops the rich text a solution no longer has', async () => {
+    const claims = path.join(dir, 'scenarios', 'claims.yaml');
+    const original = fs.readFileSync(claims, 'utf8');
+    const edited = original
+      .replace('车险出险请先拨打95500-0000报案', '车险出险请先拨打95500-0000电话报案')
+      .replace(/            rich:\n              text: 点击下方按钮在线报案\n              links:\n                - \{ title: 在线报案, page: \/pages\/claims\/new \}\n/, '');
+    expect(edited).not.toContain('rich:');
+    fs.writeFileSync(claims, edited);
+    const report = await importKnowledgeDirectory(dir, { by: 'hana' });
+    expect(report.changes.map((c) => c.id).sort()).toEqual(['claim-report/how-to-report/online-report|*|*', 'claim-report/how-to-report/online-report|auto|*']);
+    expect((await Solution.findById('claim-report/how-to-report/online-report|auto|*').lean())?.text).toContain('电话报案');
+    expect((await Solution.findById('claim-report/how-to-report/online-report|*|*').lean())?.rich).toBeUndefined();
+    fs.writeFileSync(claims, original);
+  });
 });
