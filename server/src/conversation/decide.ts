@@ -18,6 +18,8 @@ export interface SubIntentFacts {
   /** The ages its answer is written for, and the sub-intents of its intent written for other ages. */
   forAges?: { from: number; to: number };
   ageSiblings?: string[];
+  /** A general answer that gives way to the one of its `ageSiblings` written for a stated age. */
+  deferToAge?: boolean;
 }
 
 export interface DialogueState {
@@ -166,7 +168,8 @@ export function restateForHoldingPeriod(
 
 /**
  * "44岁的人上什么保险好" reads like "23岁买什么保险好" to words alone: a stated age gives a question answered for
- * other ages to the sub-intent of the same intent written for that age.
+ * other ages, or answered in general by a sub-intent that defers to age, to the sub-intent of the same intent written
+ * for that age.
  */
 export function restateForAge(
   candidates: readonly RankedCandidate[],
@@ -177,7 +180,7 @@ export function restateForAge(
   return restateCandidates(
     candidates,
     (sub) => {
-      if (!sub?.forAges || fits(sub)) return undefined;
+      if (!(sub?.forAges || sub?.deferToAge) || fits(sub)) return undefined;
       return (sub.ageSiblings ?? []).map((id) => facts(id)).find(fits);
     },
     facts,

@@ -18,6 +18,7 @@ export interface KnowledgeReader {
     coolingOff?: SubIntentFacts['coolingOff'];
     forAges?: SubIntentFacts['forAges'];
     ageSiblings?: string[];
+    deferToAge?: true;
     /** User states some of its solutions are written for. */
     variants?: { userStates: string[] };
   } | undefined;
@@ -223,7 +224,7 @@ export class ConversationPipeline {
     if (!sub) return undefined;
     return {
       id: sub.id, name: sub.name, scenarioId: sub.scenarioId, sensitive: sub.sensitive, needsProduct: sub.needsProduct, menu: sub.menu,
-      coolingOff: sub.coolingOff, forAges: sub.forAges, ageSiblings: sub.ageSiblings,
+      coolingOff: sub.coolingOff, forAges: sub.forAges, ageSiblings: sub.ageSiblings, deferToAge: sub.deferToAge,
     };
   };
 

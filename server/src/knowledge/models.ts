@@ -50,6 +50,8 @@ const subIntentSchema = new Schema(
     coolingOff: { type: new Schema({ presumes: String, otherwise: String }, { _id: false }), required: false },
     /** The ages its answer is written for; a stated age outside them goes to the sibling written for it. */
     forAges: { type: new Schema({ from: Number, to: Number }, { _id: false }), required: false },
+    /** A general answer that gives way to the sibling written for a stated age. */
+    deferToAge: { type: Boolean, required: false },
     solutionVariants: {
       type: new Schema(
         { hasGeneric: Boolean, products: [String], userStates: [String], fallbackKey: String },

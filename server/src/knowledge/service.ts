@@ -51,18 +51,28 @@ export interface SubIntentSummary {
   /** The ages its answer is written for, and the other sub-intents of its intent written for other ages. */
   forAges?: AgeBand;
   ageSiblings?: string[];
+  /** A general answer that gives way to the sibling written for a stated age (its `ageSiblings`). */
+  deferToAge?: true;
   /** True when every solution depends on the product, so the bot must know it before answering. */
   needsProduct: boolean;
   variants: SolutionVariants;
 }
 
-/** Each sub-intent written for some ages learns the others of its intent, so a stated age can find its answer. */
+/**
+ * Each sub-intent written for some ages, or deferring to them, learns those of its intent written for other ages, so
+ * a stated age can find its answer.
+ */
 function linkAgeSiblings(subIntents: Iterable<SubIntentSummary>): void {
   const byIntent = new Map<string, SubIntentSummary[]>();
-  for (const sub of subIntents) if (sub.forAges) byIntent.set(sub.intentId, [...(byIntent.get(sub.intentId) ?? []), sub]);
+  const deferring: SubIntentSummary[] = [];
+  for (const sub of subIntents) {
+    if (sub.forAges) byIntent.set(sub.intentId, [...(byIntent.get(sub.intentId) ?? []), sub]);
+    else if (sub.deferToAge) deferring.push(sub);
+  }
   for (const banded of byIntent.values()) {
     for (const sub of banded) sub.ageSiblings = banded.filter((other) => other !== sub).map((other) => other.id);
   }
+  for (const sub of deferring) sub.ageSiblings = (byIntent.get(sub.intentId) ?? []).map((other) => other.id);
 }
 
 export interface RankedSubIntent extends SubIntentSummary {
@@ -146,6 +156,7 @@ export class KnowledgeBase {
         ...(doc.forAges && typeof doc.forAges.from === 'number' && typeof doc.forAges.to === 'number'
           ? { forAges: { from: doc.forAges.from, to: doc.forAges.to } }
           : {}),
+        ...(doc.deferToAge ? { deferToAge: true as const } : {}),
         needsProduct: !doc.solutionVariants.hasGeneric && (doc.solutionVariants.products ?? []).length > 0,
         variants: {
           hasGeneric: Boolean(doc.solutionVariants.hasGeneric), products: doc.solutionVariants.products ?? [],

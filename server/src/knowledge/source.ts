@@ -26,6 +26,11 @@ export interface AuthoredSubIntent {
    * sub-intent of the same intent written for that age ("44岁买什么保险"); see conversation/decide.ts.
    */
   forAges?: AgeBand;
+  /**
+   * A general answer that a stated age makes less useful than the one written for that age: "39岁适合买哪种保险"
+   * leaves "先买哪种保险" for the sub-intent of the same intent whose `forAges` hold 39.
+   */
+  deferToAge?: true;
   /** What its solutions vary by: answer selection builds the few candidate `_id`s from these, never a list of all. */
   solutionVariants: SolutionVariants;
 }
@@ -122,6 +127,7 @@ const subIntentSchema = z.object({
     .strict()
     .refine((band) => band.from <= band.to, 'from must not be above to')
     .optional(),
+  deferToAge: z.literal(true).optional(),
   questions: z.array(text).min(1, 'needs at least one question'),
   solutions: z.array(solutionSchema).min(1, 'needs at least one solution'),
 });
@@ -196,6 +202,7 @@ export function parseScenarioFile(file: string, content: string, into: Knowledge
         ...(sub.menu ? { menu: sub.menu } : {}),
         ...(sub.coolingOff ? { coolingOff: sub.coolingOff } : {}),
         ...(sub.forAges ? { forAges: sub.forAges } : {}),
+        ...(sub.deferToAge ? { deferToAge: true as const } : {}),
         solutionVariants: variantsOf(subIntentId, sub.solutions.map((solution) => solution.conditions)),
       });
       const seenKeys = new Set<string>();
@@ -223,6 +230,12 @@ function ageBandProblems(subIntents: readonly AuthoredSubIntent[]): string[] {
       if (a.from <= b.to && b.from <= a.to) problems.push(`${sub.source}: ${sub.id}: forAges: ${a.from}–${a.to} overlaps ${other.id} (${b.from}–${b.to})`);
     }
   });
+  for (const sub of subIntents.filter((s) => s.deferToAge)) {
+    if (sub.forAges) problems.push(`${sub.source}: ${sub.id}: deferToAge: an answer written for some ages (forAges) defers to none`);
+    else if (!banded.some((other) => other.intentId === sub.intentId)) {
+      problems.push(`${sub.source}: ${sub.id}: deferToAge: no sub-intent of ${sub.intentId} declares forAges`);
+    }
+  }
   return problems;
 }
 

@@ -38,6 +38,10 @@ const facts: Record<string, SubIntentFacts> = {
     id: 'buy/stage/middle', name: '中年人', scenarioId: 'buy', sensitive: false, needsProduct: false,
     forAges: { from: 36, to: 54 }, ageSiblings: ['buy/stage/kids', 'buy/stage/young'],
   },
+  'buy/stage/which-first': {
+    id: 'buy/stage/which-first', name: '先买哪种', scenarioId: 'buy', sensitive: false, needsProduct: false,
+    deferToAge: true, ageSiblings: ['buy/stage/kids', 'buy/stage/young', 'buy/stage/middle'],
+  },
   'claims/topic/menu': {
     id: 'claims/topic/menu', name: '理赔服务', scenarioId: 'claims', sensitive: false, needsProduct: false,
     menu: ['a/b/answerable', 'claim-progress/x/y', 'gone/x/y'],
@@ -194,6 +198,14 @@ describe('a stated age', () => {
     expect(restated).toEqual([]);
     // no sibling is written for 80: nothing to move to
     expect(restateForAge(understanding([['buy/stage/young', 0.4]]).candidates, 80, (id) => facts[id]).restated).toEqual([]);
+  });
+
+  it('hands a general answer that defers to age to the one written for the stated age, and keeps it without an age', () => {
+    const u = understanding([['buy/stage/which-first', 0.6], ['a/b/answerable', 0.1]], aged(39, '39岁'));
+    expect(run('39岁的人适合买哪种保险', u)).toMatchObject({ action: 'answer', subIntentId: 'buy/stage/middle', confidence: 0.6 });
+    expect(run('先买哪种保险', understanding([['buy/stage/which-first', 0.6]]))).toMatchObject({ action: 'answer', subIntentId: 'buy/stage/which-first' });
+    // no sibling is written for 80: the general answer stays
+    expect(restateForAge(understanding([['buy/stage/which-first', 0.6]]).candidates, 80, (id) => facts[id]).restated).toEqual([]);
   });
 
   it("is the age of whom the question is about: not the user's own when they ask for someone else, not one of several", () => {

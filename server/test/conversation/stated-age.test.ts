@@ -33,6 +33,7 @@ describe('a stated age, with the shipped knowledge', () => {
     ['我家宝宝一岁了，买什么保险合适', KIDS],
     ['六十一岁还能办什么保险', ELDERLY],
     ['二十六岁买啥保险', YOUNG],
+    ['39岁的人适合买哪种保险', MIDDLE],
   ])('%s → the answer written for that age', async (text, expected) => {
     const { decision } = await say(text);
     expect(firstOffered(decision)).toBe(expected);
@@ -48,6 +49,11 @@ describe('a stated age, with the shipped knowledge', () => {
     const { decision } = await say('我30岁，想给爸妈买保险');
     expect(firstOffered(decision)).not.toBe(YOUNG);
     expect(decision.reason).not.toMatch(/stated age/);
+  });
+
+  it('keeps the general answer when no age is stated', async () => {
+    const { decision } = await say('保险种类太多了，应该先买哪种');
+    expect(firstOffered(decision)).toBe('purchase-consulting/recommendation/which-first');
   });
 
   it('leaves a question that is not about what to buy alone', async () => {

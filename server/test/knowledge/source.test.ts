@@ -165,6 +165,16 @@ intents:
     expect(problemsOf(() => readKnowledgeDir(writeKnowledgeFixture({ 'ages.yaml': backwards })))).toEqual([
       expect.stringMatching(/^ages\.yaml: intents\[0\] \(stage\)\.subIntents\[0\] \(kids\)\.forAges: from must not be above to/),
     ]);
+    const deferring = ages.replace('      - id: kids\n', '      - id: any\n        name: 买什么\n        deferToAge: true\n        questions: [买什么]\n        solutions: [{ id: default, text: 先保障 }]\n      - id: kids\n');
+    expect(readKnowledgeDir(writeKnowledgeFixture({ 'ages.yaml': deferring })).subIntents.find((sub) => sub.id === 'ages/stage/any')?.deferToAge).toBe(true);
+    const deferringToNone = deferring.replace(/        forAges: .*\n/g, '');
+    expect(problemsOf(() => readKnowledgeDir(writeKnowledgeFixture({ 'ages.yaml': deferringToNone })))).toEqual([
+      'ages.yaml: ages/stage/any: deferToAge: no sub-intent of ages/stage declares forAges',
+    ]);
+    const bandedAndDeferring = ages.replace('        forAges: { from: 0, to: 17 }\n', '        forAges: { from: 0, to: 17 }\n        deferToAge: true\n');
+    expect(problemsOf(() => readKnowledgeDir(writeKnowledgeFixture({ 'ages.yaml': bandedAndDeferring })))).toEqual([
+      'ages.yaml: ages/stage/kids: deferToAge: an answer written for some ages (forAges) defers to none',
+    ]);
     const notAnAge = ages.replace('to: 120', 'to: 300');
     expect(problemsOf(() => readKnowledgeDir(writeKnowledgeFixture({ 'ages.yaml': notAnAge })))).toEqual([
       expect.stringMatching(/^ages\.yaml: intents\[0\] \(stage\)\.subIntents\[1\] \(adults\)\.forAges\.to: /),
