@@ -11,7 +11,7 @@ export type TransferTarget = { kind: 'agent'; agent: AgentDoc } | { kind: 'team'
 export class AgentDirectory {
   constructor(private readonly config: AgentDeskConfig, private readonly now: () => Date) {}
 
-  /** Writes agents.yaml into the database; a status set live from WeCom survives restarts. */
+  /** Writes agents.yaml into the database; a status set live from WeCom survives restarts, someone it drops leaves. */
   async sync(): Promise<void> {
     const now = this.now();
     for (const agent of this.config.agents) {
@@ -24,6 +24,12 @@ export class AgentDirectory {
         { upsert: true },
       );
     }
+    // Someone agents.yaml no longer lists keeps their record (sessions and tickets name them) but takes no more work:
+    // no capacity, so neither routing nor an "上班" from WeCom puts them back on the desk.
+    await Agent.updateMany(
+      { _id: { $nin: this.config.agents.map((agent) => agent.id) }, $or: [{ capacity: { $gt: 0 } }, { status: { $ne: 'off' } }] },
+      { $set: { capacity: 0, status: 'off', statusChangedAt: now } },
+    );
   }
 
   async get(id: string): Promise<AgentDoc | null> {

@@ -27,6 +27,19 @@ describe('routing a handoff', () => {
     expect(await h.session('u-policy')).toMatchObject({ state: 'offered', offeredTo: 'lisi', scenarioId: 'policy-service' });
   });
 
+  it('stops routing to an agent taken out of agents.yaml, keeping their record for the history that names them', async () => {
+    // 钱七 was on the desk under an earlier agents.yaml, on duty and idle the longest, when the file dropped them.
+    await Agent.create({ _id: 'qianqi', name: '钱七', team: 'policy', capacity: 2, status: 'on_duty', idleSince: new Date(0) });
+    await h.desk.directory.sync();
+    await h.onDuty('lisi');
+    await h.customerSays('u-left', '想改手机号，转人工');
+    expect(await h.session('u-left')).toMatchObject({ state: 'offered', offeredTo: 'lisi' });
+    expect(await Agent.findById('qianqi').lean()).toMatchObject({ name: '钱七', status: 'off', capacity: 0 });
+    // Saying 上班 in WeCom does not bring them back either.
+    await h.agentSays('qianqi', '上班');
+    expect((await h.desk.directory.snapshot()).map((a) => a.id)).not.toContain('qianqi');
+  });
+
   it('gives it to any free agent when nobody at work has the skill', async () => {
     await h.onDuty('lisi');
     await h.customerSays('u-any', '理赔进度，转人工');
