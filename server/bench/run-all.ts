@@ -3,9 +3,9 @@ import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logging/logger';
 import { openDatabase } from '../src/db/open';
 import { withDatabaseName } from '../src/db/connection';
-import { CliUsageError, parseArgs, runCli } from '../src/cli/args';
+import { parseArgs, runCli } from '../src/cli/args';
 import { LARGE_INSURER, runKnowledgeBench } from './knowledge.bench';
-import { runWebhookBench, WEBHOOK_PHASE_LIMIT_S } from './webhook.bench';
+import { runWebhookBench, webhookPhaseSeconds } from './webhook.bench';
 import { runNluBench } from './nlu.bench';
 import { printTable } from './table';
 
@@ -22,10 +22,7 @@ runCli(async () => {
   const only = typeof args.only === 'string' ? (args.only.split(',') as Suite[]) : [...SUITES];
   const unknown = only.filter((name) => !SUITES.includes(name));
   if (unknown.length) throw new Error(`--only: unknown suite(s) ${unknown.join(', ')} (known: ${SUITES.join(', ')})`);
-  const webhookSeconds = args['webhook-seconds'] === undefined ? (args.small ? 5 : 15) : Number(args['webhook-seconds']);
-  if (!Number.isInteger(webhookSeconds) || webhookSeconds < 1 || webhookSeconds > WEBHOOK_PHASE_LIMIT_S) {
-    throw new CliUsageError(`--webhook-seconds: a whole number from 1 to ${WEBHOOK_PHASE_LIMIT_S}, got ${String(args['webhook-seconds'])}`);
-  }
+  const webhookSeconds = webhookPhaseSeconds(args['webhook-seconds'], Boolean(args.small));
   const config = loadConfig();
   const logger = createLogger('warn');
   console.log(`node ${process.version}, ${process.platform}/${process.arch}`);

@@ -45,13 +45,17 @@ interface LayerSpec {
 /** Fields the importer keeps for itself; every other top-level field of a layer comes from the authored files. */
 const BOOKKEEPING_FIELDS = new Set(['_id', '__v', 'status', 'version', 'contentHash', 'updatedBy', 'source', 'createdAt', 'updatedAt']);
 
+/** The top-level fields of a layer that come from the authored files. */
+function authoredFieldsOf(model: LayerSpec['model']): string[] {
+  return [...new Set(Object.keys(model.schema.paths).map((p) => p.split('.')[0]))].filter((f) => !BOOKKEEPING_FIELDS.has(f));
+}
+
 /**
  * The authored fields a changed entry no longer has: `$set` alone would keep their old values (an age band or a menu
  * deleted from a file would go on working), so they are unset.
  */
-function droppedFields(model: LayerSpec['model'], fields: Record<string, unknown>): Record<string, ''> {
-  const authored = new Set(Object.keys(model.schema.paths).map((p) => p.split('.')[0]));
-  return Object.fromEntries([...authored].filter((f) => !BOOKKEEPING_FIELDS.has(f) && fields[f] === undefined).map((f) => [f, ''] as const));
+function droppedFields(authored: readonly string[], fields: Record<string, unknown>): Record<string, ''> {
+  return Object.fromEntries(authored.filter((f) => fields[f] === undefined).map((f) => [f, ''] as const));
 }
 
 function hashOf(fields: Record<string, unknown>): string {
@@ -91,6 +95,7 @@ export async function importKnowledge(set: KnowledgeSet, options: ImportOptions)
       existing.set(row._id, row);
     }
 
+    const authored = authoredFieldsOf(model);
     const writes: BulkWriteOperation[] = [];
     const log: Array<{ entity: KnowledgeLayer; entityId: string; action: string; version: number; by: string; at: Date }> = [];
     const now = new Date();
@@ -117,7 +122,7 @@ export async function importKnowledge(set: KnowledgeSet, options: ImportOptions)
         unchanged++;
       } else if (before.contentHash !== contentHash || before.status !== 'published') {
         const version = before.version + 1;
-        const dropped = droppedFields(model, entry.fields);
+        const dropped = droppedFields(authored, entry.fields);
         changes.push({ layer, id: entry.id, action: 'updated', source: entry.source });
         writes.push({
           updateOne: {
