@@ -80,6 +80,13 @@ export const INSURANCE_SYNONYMS: ReadonlyArray<readonly [variant: string, canoni
   ['丢失', '丢了'],
   ['遗失', '丢了'],
   ['弄丢', '丢了'],
+  // A destination abroad is what travel cover asks about, whichever country is named ("去美国看女儿买什么保险").
+  // Hong Kong and Macau stay themselves: "香港保险" is about buying a policy there.
+  ['国外', '境外'],
+  ['海外', '境外'],
+  ...['美国', '日本', '韩国', '泰国', '新加坡', '马来西亚', '越南', '菲律宾', '印度尼西亚', '印尼', '巴厘岛', '马尔代夫',
+    '英国', '法国', '德国', '意大利', '西班牙', '瑞士', '希腊', '俄罗斯', '欧洲', '澳大利亚', '澳洲', '新西兰', '加拿大',
+    '迪拜', '土耳其', '埃及'].map((country) => [country, '境外'] as const),
 ];
 
 /**
