@@ -27,10 +27,11 @@ export type ClaimChange =
   | { to: 'rejected'; rejectionReason: string }
   | { to: 'paid'; paymentReference: string };
 
-const CLAIM_ACTIONS: Record<string, ClaimChange['to']> = {
+// Maps, not object literals: an agent's message is the key, and "toString" or "constructor" must find nothing.
+const CLAIM_ACTIONS = new Map<string, ClaimChange['to']>(Object.entries({
   补材料: 'documents_needed', docs: 'documents_needed', 审核: 'under_review', review: 'under_review', 通过: 'approved',
   approve: 'approved', 拒赔: 'rejected', reject: 'rejected', 赔付: 'paid', paid: 'paid',
-};
+} satisfies Record<string, ClaimChange['to']>));
 const CLAIM_USAGE = [
   '理赔指令：/claim <报案号> 查看案件；/claim <报案号> 补材料 <材料1> <材料2>…；/claim <报案号> 审核；',
   '/claim <报案号> 通过 <金额，如 12000 或 1.2万>；/claim <报案号> 拒赔 <原因>；/claim <报案号> 赔付 <付款流水号>',
@@ -47,7 +48,7 @@ function claimCommand(words: string[]): AgentCommand {
   const [claimId, action, ...rest] = words;
   if (!claimId) return { kind: 'invalid', message: CLAIM_USAGE };
   if (!action) return { kind: 'claim', claimId };
-  const to = CLAIM_ACTIONS[action.toLowerCase()];
+  const to = CLAIM_ACTIONS.get(action.toLowerCase());
   const argument = rest.join(' ').trim();
   switch (to) {
     case 'documents_needed': {
@@ -69,20 +70,20 @@ function claimCommand(words: string[]): AgentCommand {
   }
 }
 
-const SLASH: Record<string, CommandName> = {
+const SLASH = new Map<string, CommandName>(Object.entries({
   accept: 'accept', a: 'accept', end: 'end', close: 'end', transfer: 'transfer', t: 'transfer', ticket: 'ticket',
   kb: 'kb', search: 'kb', claim: 'claim', busy: 'busy', free: 'free', ready: 'free', on: 'free', off: 'off', status: 'status',
   help: 'help', '?': 'help',
   // The Chinese words work after a slash too.
   接入: 'accept', 结束: 'end', 转接: 'transfer', 工单: 'ticket', 搜索: 'kb', 理赔: 'claim', 忙碌: 'busy', 空闲: 'free', 上线: 'free',
   下班: 'off', 状态: 'status', 帮助: 'help',
-};
+} satisfies Record<string, CommandName>));
 
 /** Chinese aliases without a slash. Those taking no argument must be the whole message ("结束了吗" is a reply). */
-const BARE_NO_ARGS: Record<string, CommandName> = {
+const BARE_NO_ARGS = new Map<string, CommandName>(Object.entries({
   接入: 'accept', 结束: 'end', 忙碌: 'busy', 空闲: 'free', 上线: 'free', 下班: 'off', 状态: 'status', 帮助: 'help',
-};
-const BARE_WITH_ARGS: Record<string, CommandName> = { 转接: 'transfer', 工单: 'ticket', 搜索: 'kb' };
+} satisfies Record<string, CommandName>));
+const BARE_WITH_ARGS = new Map<string, CommandName>(Object.entries({ 转接: 'transfer', 工单: 'ticket', 搜索: 'kb' } satisfies Record<string, CommandName>));
 
 const SESSION_REF = /^#(\d{1,9})$/;
 
@@ -134,14 +135,14 @@ export function parseAgentCommand(input: string): AgentCommand {
 
   if (text.startsWith('/') || text.startsWith('／')) {
     const match = /^[/／](\S+)\s*([\s\S]*)$/.exec(text)!;
-    const name = SLASH[match[1].toLowerCase()];
+    const name = SLASH.get(match[1].toLowerCase());
     if (!name) return { kind: 'invalid', message: `未知指令 /${match[1]}，发送 /help 查看可用指令` };
     return build(name, match[2], session);
   }
-  const bare = BARE_NO_ARGS[text];
+  const bare = BARE_NO_ARGS.get(text);
   if (bare) return build(bare, '', session);
   const withArgs = /^(转接|工单|搜索)[\s:：]+([\s\S]+)$/.exec(text);
-  if (withArgs) return build(BARE_WITH_ARGS[withArgs[1]], withArgs[2], session);
+  if (withArgs) return build(BARE_WITH_ARGS.get(withArgs[1])!, withArgs[2], session);
   return { kind: 'reply', text, session };
 }
 

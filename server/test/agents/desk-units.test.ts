@@ -33,6 +33,19 @@ describe('agent commands', () => {
     expect(parseAgentCommand('/transfer')).toMatchObject({ kind: 'invalid' });
     expect(parseAgentCommand('/whatever')).toMatchObject({ kind: 'invalid', message: expect.stringContaining('/whatever') });
   });
+
+  // Names every JavaScript object has must not be taken for commands (they made the WeCom callback answer 500).
+  it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty'])('reads the bare word %s as a reply', (word) => {
+    expect(parseAgentCommand(word)).toEqual({ kind: 'reply', text: word });
+  });
+
+  it.each(['/toString', '/constructor', '/__proto__'])('refuses %s as an unknown command', (text) => {
+    expect(parseAgentCommand(text)).toMatchObject({ kind: 'invalid', message: expect.stringContaining('未知指令') });
+  });
+
+  it('refuses a claim action named like an object property', () => {
+    expect(parseAgentCommand('/claim AXC1 constructor')).toMatchObject({ kind: 'invalid', message: expect.stringContaining('未知的理赔操作') });
+  });
 });
 
 describe('routing rules', () => {

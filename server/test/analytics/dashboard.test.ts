@@ -150,6 +150,8 @@ describe('manager dashboard: sign-in and data', () => {
     expect(echarts.headers.get('content-type')).toContain('javascript');
     expect((await echarts.text()).length).toBeGreaterThan(500_000);
     expect((await fetch(`${baseUrl}/dashboard/assets/..%2F..%2Findex.ts`)).status).toBe(404);
+    // Names every JavaScript object has are not assets either (they answered 500).
+    for (const name of ['constructor', 'toString', '__proto__']) expect((await fetch(`${baseUrl}/dashboard/assets/${name}`)).status).toBe(404);
   });
 });
 
