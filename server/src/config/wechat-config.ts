@@ -16,8 +16,11 @@ export const handoffRulesSchema = z.object({
     negativeLabels: z.array(z.enum(['like', 'happiness', 'sadness', 'anger', 'disgust', 'fear', 'surprise'])),
     handoffIntensity: probability,
     worseningWindow: z.number().int().min(2),
+    /** How far the mood must fall over the window to count as worsening (mood: −intensity for negative readings). */
+    worseningMinDrop: probability.default(0),
   }),
-  words: z.object({ explicitRequest: words, complaint: words, regulator: words }),
+  /** `notWithin`: longer terms that contain a word but mean something else (曝光率 is not 曝光). */
+  words: z.object({ explicitRequest: words, complaint: words, regulator: words, notWithin: words }),
   explicitRequestSubIntents: z.array(z.string()).default([]),
   largeClaim: z.object({ amountYuan: z.number().positive(), scenarios: z.array(z.string()) }),
   vip: z.object({ minConfidence: probability }),
@@ -39,6 +42,9 @@ export const repliesSchema = z.object({
   handoffUnavailable: z.string().min(1),
   voiceUnrecognised: z.string().min(1),
   image: z.string().min(1),
+  video: z.string().min(1),
+  /** A message of nothing but emoji or punctuation, answered by the polarity of the feeling it carries. */
+  symbolsOnly: z.object({ positive: z.string().min(1), negative: z.string().min(1), neutral: z.string().min(1) }),
   location: z.string().min(1),
   link: z.string().min(1),
   menuUnknown: z.string().min(1),
@@ -61,11 +67,19 @@ export const menuSchema = z.object({
 });
 export type MenuDefinition = z.infer<typeof menuSchema>;
 
+/** What a CLICK on a menu key does: stands for a question (understood like typed text), or answers a sub-intent. */
+export type MenuAction = { question: string } | { subIntentId: string };
+const menuActionSchema = z.union([
+  z.string().min(1).transform((question): MenuAction => ({ question })),
+  z.object({ subIntent: z.string().min(1) }).strict().transform(({ subIntent }): MenuAction => ({ subIntentId: subIntent })),
+]);
+
 export interface WechatConfig {
   handoffRules: HandoffRules;
   replies: ReplyTexts;
   menu: MenuDefinition;
-  menuActions: Record<string, string>;
+  /** By menu key (a Map: keys come from WeChat's pushes and must not find Object's own properties). */
+  menuActions: ReadonlyMap<string, MenuAction>;
 }
 
 export class WechatConfigError extends Error {}
@@ -88,11 +102,16 @@ function readValidated<T extends z.ZodType>(dir: string, file: string, schema: T
 }
 
 export function loadWechatConfig(dir: string = WECHAT_CONFIG_DIR): WechatConfig {
+  const menu = readValidated(dir, 'menu.json', menuSchema);
+  const menuActions = new Map(Object.entries(readValidated(dir, 'menu-actions.yaml', z.record(z.string(), menuActionSchema))));
+  const clickKeys = menu.button.flatMap((button) => [button, ...(button.sub_button ?? [])]).filter((b) => b.type === 'click').map((b) => b.key);
+  const missing = clickKeys.filter((key) => !key || !menuActions.has(key));
+  if (missing.length) throw new WechatConfigError(`wechat-config/menu-actions.yaml: no action for the menu's click key(s) ${missing.map((k) => `"${k ?? ''}"`).join(', ')}`);
   return {
     handoffRules: readValidated(dir, 'handoff-rules.yaml', handoffRulesSchema),
     replies: readValidated(dir, 'replies.yaml', repliesSchema),
-    menu: readValidated(dir, 'menu.json', menuSchema),
-    menuActions: readValidated(dir, 'menu-actions.yaml', z.record(z.string(), z.string().min(1))),
+    menu,
+    menuActions,
   };
 }
 

@@ -35,10 +35,10 @@ export interface DialogueState {
 
 const CHINESE_DIGITS: Record<string, number> = { 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
 
-/** "2", "２", "第2个", "第二个", "选三" → the number picked, when the whole message is just that. */
+/** "2", "２", "第2个", "第二个", "选三", "2、", "2号吧", "选项2" → the number picked, when the message is just that. */
 export function pickedNumber(text: string): number | undefined {
   const normalised = text.trim().replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
-  const match = /^(?:第|选|选择)?\s*([1-9]|[一二两三四五六七八九])\s*(?:个|项|条|号)?[。.!！]?$/.exec(normalised);
+  const match = /^(?:就|要|我选|第|选|选择|选项)?\s*([1-9]|[一二两三四五六七八九])\s*(?:个|项|条|号)?\s*(?:吧|呀|啊|的)?[、，,。.!！~～]*$/.exec(normalised);
   if (!match) return undefined;
   return CHINESE_DIGITS[match[1]] ?? Number(match[1]);
 }
@@ -53,8 +53,24 @@ export function isRejection(text: string): boolean {
   return /^(?:都?不是|都?不对|不是这个|都不是我要(?:问|找)的|没有我要(?:问|找)的|没有|都没有|no)[。.!！~～]*$/i.test(text.trim());
 }
 
-function containsAny(text: string, words: string[]): boolean {
-  return words.some((word) => text.includes(word));
+/** A handoff word said, not refused: "我不投诉" and "不要转人工" are not requests. */
+const NEGATED_BEFORE = /(?:不|别|没|无需|勿)(?:要|用|想|需要|必|会)?(?:再)?$/;
+
+/** Whether the user says one of the words, other than inside a longer term the rules name (曝光率 is not 曝光). */
+export function saysAny(text: string, words: readonly string[], notWithin: readonly string[] = []): boolean {
+  let checked = text;
+  for (const term of notWithin) checked = checked.split(term).join(' ');
+  return words.some((word) => {
+    for (let at = checked.indexOf(word); at >= 0; at = checked.indexOf(word, at + 1)) {
+      if (!NEGATED_BEFORE.test(checked.slice(Math.max(0, at - 4), at))) return true;
+    }
+    return false;
+  });
+}
+
+/** Nothing but punctuation, symbols and emoji ("😭😭", "？？？", "……"): no question to look up. */
+export function hasNoContent(text: string): boolean {
+  return !/[\p{L}\p{N}]/u.test(text);
 }
 
 /** Signed mood: positive emotions above zero, negative below, scaled by intensity. */
@@ -64,12 +80,16 @@ function mood(reading: EmotionReading): number {
   return 0;
 }
 
-/** The mood fell at every step over the window and ends negative. */
-export function emotionWorsening(history: EmotionReading[], current: EmotionReading, window: number): boolean {
+/**
+ * The mood never improved over the window and ends negative, at least `minDrop` below where it began: two calm
+ * messages and then an angry one is a worsening too, not only a fall at every step.
+ */
+export function emotionWorsening(history: EmotionReading[], current: EmotionReading, window: number, minDrop = 0): boolean {
   const recent = [...history, current].slice(-window);
   if (recent.length < window) return false;
   const moods = recent.map(mood);
-  return moods.every((m, i) => i === 0 || m < moods[i - 1]) && moods[moods.length - 1] < 0;
+  const last = moods[moods.length - 1];
+  return moods.every((m, i) => i === 0 || m <= moods[i - 1]) && last < 0 && moods[0] - last >= Math.max(minDrop, Number.EPSILON);
 }
 
 function largestAmount(understanding: Understanding): number {
@@ -87,13 +107,14 @@ export function handoffReasons(
   const reasons: HandoffReason[] = [];
   const topConfidence = understanding.candidates[0]?.confidence ?? 0;
   const explicitSubIntent = top && rules.explicitRequestSubIntents.includes(top.id) && topConfidence >= rules.answer.minConfidence;
-  if (containsAny(text, rules.words.explicitRequest) || explicitSubIntent) reasons.push('explicit_request');
-  if (containsAny(text, rules.words.complaint)) reasons.push('complaint');
-  if (containsAny(text, rules.words.regulator)) reasons.push('regulator');
+  const { notWithin } = rules.words;
+  if (saysAny(text, rules.words.explicitRequest, notWithin) || explicitSubIntent) reasons.push('explicit_request');
+  if (saysAny(text, rules.words.complaint, notWithin)) reasons.push('complaint');
+  if (saysAny(text, rules.words.regulator, notWithin)) reasons.push('regulator');
   const emotion = understanding.emotion;
   if (rules.emotion.negativeLabels.includes(emotion.label as never) && emotion.intensity >= rules.emotion.handoffIntensity) {
     reasons.push('negative_emotion');
-  } else if (emotionWorsening(state.emotions, emotion, rules.emotion.worseningWindow)) {
+  } else if (emotionWorsening(state.emotions, emotion, rules.emotion.worseningWindow, rules.emotion.worseningMinDrop)) {
     reasons.push('emotion_worsening');
   }
   // Sensitive intents go to a human to look at the user's own policy with them; another insurer's policy is not ours
@@ -243,20 +264,25 @@ export function decide(input: DecideInput): Decision {
   return decision;
 }
 
+/** Answers a sub-intent (with its menu), or first asks for the product when every answer depends on it. */
+export function answerOrAskFor(
+  subIntentId: string, confidence: number, reason: string, state: Pick<DialogueState, 'slots'>, facts: DecideInput['facts'],
+): Decision {
+  const sub = facts(subIntentId);
+  if (sub?.needsProduct && !state.slots.product) {
+    return { action: 'ask_slot', slot: 'product', subIntentId, reason: `${reason}; its answer depends on the product` };
+  }
+  // A topic's answer ends with its menu; the user's "2" then picks like a clarification's.
+  const menu = (sub?.menu ?? []).map((id) => facts(id)).filter((target): target is SubIntentFacts => target !== undefined);
+  const choices = menu.map((target, i) => ({ number: i + 1, label: target.name, subIntentId: target.id }));
+  return { action: 'answer', subIntentId, solutionId: '', confidence, reason, ...(choices.length ? { choices } : {}) };
+}
+
 function decideOn(
   text: string, understanding: Understanding, state: DialogueState, rules: HandoffRules, facts: DecideInput['facts'],
   statedSide: CoolingOffSide | undefined,
 ): Decision {
-  const answerOrAsk = (subIntentId: string, confidence: number, reason: string): Decision => {
-    const sub = facts(subIntentId);
-    if (sub?.needsProduct && !state.slots.product) {
-      return { action: 'ask_slot', slot: 'product', subIntentId, reason: `${reason}; its answer depends on the product` };
-    }
-    // A topic's answer ends with its menu; the user's "2" then picks like a clarification's.
-    const menu = (sub?.menu ?? []).map((id) => facts(id)).filter((target): target is SubIntentFacts => target !== undefined);
-    const choices = menu.map((target, i) => ({ number: i + 1, label: target.name, subIntentId: target.id }));
-    return { action: 'answer', subIntentId, solutionId: '', confidence, reason, ...(choices.length ? { choices } : {}) };
-  };
+  const answerOrAsk = (subIntentId: string, confidence: number, reason: string) => answerOrAskFor(subIntentId, confidence, reason, state, facts);
 
   // "都不是" to the choices offered is a miss, not a question of its own: ask again in other words, or after
   // repeated misses hand off.
@@ -271,15 +297,27 @@ function decideOn(
   if (picked !== undefined) {
     const choice = state.pendingChoices.find((c) => c.number === picked);
     if (choice) return answerOrAsk(choice.subIntentId, 1, confirmed ? 'user confirmed the choice' : `user picked choice ${picked}`);
+    // "4" to three choices: the same choices again, not a question about the number 4.
+    return { action: 'clarify', choices: state.pendingChoices, reason: `picked ${picked}, not among the ${state.pendingChoices.length} choices` };
   }
+  // A lone number with nothing offered to pick from is no question either.
+  if (!state.pendingChoices.length && pickedNumber(text) !== undefined) return { action: 'fallback', reason: 'a number with no choices offered' };
   // "退保" offered 犹豫期内 · 犹豫期后, and "买了十天了" says which.
   const bySide = statedSide ? state.pendingChoices.filter((c) => facts(c.subIntentId)?.coolingOff?.presumes === statedSide) : [];
   if (bySide.length === 1) return answerOrAsk(bySide[0].subIntentId, 1, `the stated time since purchase picks choice ${bySide[0].number}`);
 
+  // Emoji and punctuation alone match no question; whatever a model made of them is noise.
+  const noContent = hasNoContent(text);
+  if (noContent) understanding = { ...understanding, candidates: [] };
   const top = understanding.candidates[0];
   const topFacts = top ? facts(top.subIntentId) : undefined;
   const reasons = handoffReasons(text, understanding, state, rules, topFacts);
-  if (reasons.length) return { action: 'handoff', reasons, reason: `hand off: ${reasons.join(', ')}` };
+  if (reasons.length) {
+    // The question, when it was understood: where no agent can take over, it is still answered (with where humans are).
+    const understood = top && top.confidence >= rules.answer.minConfidence && !topFacts?.needsProduct ? { subIntentId: top.subIntentId } : {};
+    return { action: 'handoff', reasons, reason: `hand off: ${reasons.join(', ')}`, ...understood };
+  }
+  if (noContent) return { action: 'acknowledge', reason: 'nothing but symbols or emoji' };
 
   // The missing slot arrived: answer the question it was asked for.
   if (state.pendingSlot && state.pendingSlot.slot === 'product') {

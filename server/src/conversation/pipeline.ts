@@ -1,7 +1,7 @@
 import type { WechatConfig } from '../config/wechat-config';
 import { BatchedInserts } from '../db/batched-inserts';
 import type { EventBus } from '../events/bus';
-import { decide, productInQuestion, type DecideInput, type DialogueState, type SubIntentFacts } from './decide';
+import { answerOrAskFor, decide, productInQuestion, type DecideInput, type DialogueState, type SubIntentFacts } from './decide';
 import { conversationIdFor, Message, MessageClaim, type MessageDoc } from './models';
 import { ConversationStates, newConversation, type ConversationDoc } from './states';
 import type { Decision, EmotionReading, InboundMessage, OutboundMessage, PipelineResult, Understanding } from './types';
@@ -199,7 +199,11 @@ export class ConversationPipeline {
   }
 
   private textOf(inbound: InboundMessage): string | undefined {
-    if (inbound.kind === 'event' && inbound.event?.type === 'menu_click') return this.deps.config.menuActions[inbound.event.key];
+    if (inbound.kind === 'event' && inbound.event?.type === 'menu_click') {
+      const action = this.deps.config.menuActions.get(inbound.event.key);
+      // A button that answers a sub-intent reads as its name in transcripts and statistics.
+      return action && ('question' in action ? action.question : this.deps.knowledge.getSubIntent(action.subIntentId)?.name);
+    }
     if (inbound.kind === 'text' || inbound.kind === 'voice') return inbound.text?.trim() || undefined;
     return undefined;
   }
@@ -232,13 +236,17 @@ export class ConversationPipeline {
     inbound: InboundMessage, text: string | undefined, understanding: Understanding | undefined,
     state: DialogueState, conversation: ConversationDoc,
   ): Decision {
+    const event = inbound.kind === 'event' ? inbound.event : undefined;
     if (inbound.kind === 'event') {
-      const type = inbound.event?.type;
-      if (type === 'subscribe' || type === 'scan') return { action: 'welcome', reason: `event ${type}` };
-      if (type !== 'menu_click' || !text) return { action: 'acknowledge', reason: `event ${type ?? 'unknown'}` };
+      if (event?.type === 'subscribe' || event?.type === 'scan') return { action: 'welcome', reason: `event ${event.type}` };
+      if (event?.type !== 'menu_click' || !text) return { action: 'acknowledge', reason: `event ${event?.type ?? 'unknown'}` };
     }
     // Without a desk nobody reads a relay (one left from when a desk was set up): the bot serves again.
     if (conversation.state !== 'bot' && this.deps.humanDesk !== false) return { action: 'relay_to_agent', reason: `conversation is ${conversation.state}` };
+    const menuAction = event?.type === 'menu_click' ? this.deps.config.menuActions.get(event.key) : undefined;
+    if (event?.type === 'menu_click' && menuAction && 'subIntentId' in menuAction) {
+      return answerOrAskFor(menuAction.subIntentId, 1, `menu ${event.key} answers ${menuAction.subIntentId}`, state, this.facts);
+    }
     if (!text || !understanding) return { action: 'acknowledge', reason: `${inbound.kind} message without text` };
     return decide({ inbound, text, understanding, state, rules: this.deps.config.handoffRules, facts: this.facts, coolingOffDays: this.deps.coolingOffDays });
   }
@@ -248,41 +256,21 @@ export class ConversationPipeline {
   ): Promise<OutboundMessage[]> {
     const replies = this.deps.config.replies;
     switch (decision.action) {
-      case 'answer': {
-        const sub = this.deps.knowledge.getSubIntent(decision.subIntentId);
-        const user = { channel: inbound.channel, userId: inbound.userId, unionId: inbound.profile?.unionId ?? conversation.unionId ?? undefined };
-        const live = sub?.live;
-        if (live && this.deps.liveAnswers) {
-          const text = await this.deps.liveAnswers.answer(live, user, inbound.receivedAt);
-          if (text) {
-            decision.solutionId = `live:${live}`;
-            return [{ kind: 'text', text }];
-          }
-        }
-        const product = productInQuestion(understanding, state);
-        // The user's records are read only for a sub-intent that has answers written for some user state.
-        const written = sub?.variants?.userStates ?? [];
-        const userState = written.length && this.deps.liveAnswers?.userStates
-          ? (await this.deps.liveAnswers.userStates(user, inbound.receivedAt)).find((state) => written.includes(state))
-          : undefined;
-        const solution = await this.deps.knowledge.selectSolution(decision.subIntentId, { product, userState });
-        if (!solution) return [{ kind: 'text', text: replies.fallback }];
-        decision.solutionId = solution.id;
-        // Our answers describe our own rules: a user asking about another insurer's policy is told so first, also when
-        // the answer is a choice picked from those offered for that question.
-        const picked = state.pendingChoices.some((c) => c.subIntentId === decision.subIntentId);
-        const insurer = understanding?.entities.find((e) => e.type === 'insurer')?.value ?? (picked ? state.slots.insurer : undefined);
-        const text = insurer ? `${replies.otherInsurer.replace('{insurer}', String(insurer))}\n${solution.text}` : solution.text;
-        if (decision.choices) return [{ kind: 'choices', text, choices: decision.choices }];
-        const links = solution.rich?.links?.length ? solution.rich.links.map((l) => ({ title: l.title, page: l.page })) : undefined;
-        return [{ kind: 'text', text, ...(links ? { links } : {}) }];
-      }
+      case 'answer':
+        return this.answer(decision, inbound, understanding, state, conversation);
       case 'clarify':
         return [{ kind: 'choices', text: decision.choices.length === 1 ? replies.clarifyOne : replies.clarify, choices: decision.choices }];
       case 'ask_slot':
         return [{ kind: 'text', text: replies.askSlot[decision.slot] ?? replies.fallback }];
-      case 'handoff':
-        return [{ kind: 'text', text: this.deps.humanDesk === false ? replies.handoffUnavailable : replies.handoff }];
+      case 'handoff': {
+        if (this.deps.humanDesk !== false) return [{ kind: 'text', text: replies.handoff }];
+        // Nobody can take over here: answer what was understood, and say where humans are.
+        if (!decision.subIntentId) return [{ kind: 'text', text: replies.handoffUnavailable }];
+        const answer = { action: 'answer' as const, subIntentId: decision.subIntentId, solutionId: '', confidence: 1, reason: decision.reason };
+        const answered = await this.answer(answer, inbound, understanding, state, conversation);
+        if (answer.solutionId) decision.solutionId = answer.solutionId;
+        return [...answered, { kind: 'text', text: replies.handoffUnavailable }];
+      }
       case 'welcome':
         return [{ kind: 'text', text: replies.welcome }];
       case 'fallback':
@@ -292,12 +280,50 @@ export class ConversationPipeline {
       case 'acknowledge': {
         if (inbound.kind === 'voice') return [{ kind: 'text', text: replies.voiceUnrecognised }];
         if (inbound.kind === 'image') return [{ kind: 'text', text: replies.image }];
+        if (inbound.kind === 'video') return [{ kind: 'text', text: replies.video }];
         if (inbound.kind === 'location') return [{ kind: 'text', text: replies.location }];
         if (inbound.kind === 'link') return [{ kind: 'text', text: replies.link }];
         if (inbound.event?.type === 'menu_click') return [{ kind: 'text', text: replies.menuUnknown }];
+        // Emoji or punctuation alone: answer the feeling they carry, else ask what the user would like to know.
+        if (inbound.kind === 'text') return [{ kind: 'text', text: replies.symbolsOnly[understanding?.emotion.polarity ?? 'neutral'] }];
         return [];
       }
     }
+  }
+
+  /** The answer to a sub-intent: live from the user's records where it can, else the solution for their product and state. */
+  private async answer(
+    decision: Extract<Decision, { action: 'answer' }>, inbound: InboundMessage, understanding: Understanding | undefined,
+    state: DialogueState, conversation: ConversationDoc,
+  ): Promise<OutboundMessage[]> {
+    const replies = this.deps.config.replies;
+    const sub = this.deps.knowledge.getSubIntent(decision.subIntentId);
+    const user = { channel: inbound.channel, userId: inbound.userId, unionId: inbound.profile?.unionId ?? conversation.unionId ?? undefined };
+    const live = sub?.live;
+    if (live && this.deps.liveAnswers) {
+      const text = await this.deps.liveAnswers.answer(live, user, inbound.receivedAt);
+      if (text) {
+        decision.solutionId = `live:${live}`;
+        return [{ kind: 'text', text }];
+      }
+    }
+    const product = productInQuestion(understanding, state);
+    // The user's records are read only for a sub-intent that has answers written for some user state.
+    const written = sub?.variants?.userStates ?? [];
+    const userState = written.length && this.deps.liveAnswers?.userStates
+      ? (await this.deps.liveAnswers.userStates(user, inbound.receivedAt)).find((state) => written.includes(state))
+      : undefined;
+    const solution = await this.deps.knowledge.selectSolution(decision.subIntentId, { product, userState });
+    if (!solution) return [{ kind: 'text', text: replies.fallback }];
+    decision.solutionId = solution.id;
+    // Our answers describe our own rules: a user asking about another insurer's policy is told so first, also when
+    // the answer is a choice picked from those offered for that question.
+    const picked = state.pendingChoices.some((c) => c.subIntentId === decision.subIntentId);
+    const insurer = understanding?.entities.find((e) => e.type === 'insurer')?.value ?? (picked ? state.slots.insurer : undefined);
+    const text = insurer ? `${replies.otherInsurer.replace('{insurer}', String(insurer))}\n${solution.text}` : solution.text;
+    if (decision.choices) return [{ kind: 'choices', text, choices: decision.choices }];
+    const links = solution.rich?.links?.length ? solution.rich.links.map((l) => ({ title: l.title, page: l.page })) : undefined;
+    return [{ kind: 'text', text, ...(links ? { links } : {}) }];
   }
 
   /** The conversation after one decision: the next snapshot. */
@@ -317,7 +343,8 @@ export class ConversationPipeline {
     const emotions = understanding
       ? [...conversation.emotions, { ...understanding.emotion, at: now }].slice(-keep)
       : conversation.emotions;
-    const missed = decision.action === 'fallback' || decision.action === 'clarify';
+    // Offering choices is not a miss; "都不是" to them, or no plausible answer at all, is.
+    const missed = decision.action === 'fallback';
     const answered = decision.action === 'answer' ? this.deps.knowledge.getSubIntent(decision.subIntentId) : undefined;
     const next: ConversationDoc = {
       ...conversation,

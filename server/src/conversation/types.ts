@@ -87,7 +87,8 @@ export type Decision =
   | { action: 'answer'; subIntentId: string; solutionId: string; confidence: number; reason: string; choices?: Choice[] }
   | { action: 'clarify'; choices: Choice[]; reason: string }
   | { action: 'ask_slot'; slot: string; subIntentId: string; reason: string }
-  | { action: 'handoff'; reasons: HandoffReason[]; reason: string }
+  /** `subIntentId`: the question, when it was understood (answered anyway where no agent can take over). */
+  | { action: 'handoff'; reasons: HandoffReason[]; reason: string; subIntentId?: string; solutionId?: string }
   | { action: 'welcome' | 'fallback' | 'acknowledge' | 'relay_to_agent'; reason: string };
 
 export interface PipelineResult {

@@ -4,6 +4,8 @@ import { insuranceFacts, type ClaimFact, type PolicyFact } from './facts';
 import { yuanText } from './views';
 
 const BIND_COMMAND = /^\s*绑定\s*(\d{6})\s*$/;
+/** "绑定123", "绑定 1234567": meant as the command, with a code of the wrong length. */
+const MALFORMED_BIND_COMMAND = /^\s*绑定[\s:：]*[\d\s]+$/;
 const NOT_LINKED = '还没有找到您名下的保单。如果在小程序里买过保险，请在小程序「我的」→「关联公众号」获取6位绑定码，然后在这里发送“绑定 123456”。';
 
 function describePolicies(policies: PolicyFact[]): string {
@@ -48,8 +50,9 @@ export const insuranceLiveAnswers: LiveAnswers = {
     return states;
   },
   async command(text, user, now) {
+    if (user.channel !== 'official-account') return undefined;
     const match = BIND_COMMAND.exec(text);
-    if (!match || user.channel !== 'official-account') return undefined;
+    if (!match) return MALFORMED_BIND_COMMAND.test(text) ? '绑定码是6位数字，请发送“绑定”加小程序「我的」→「关联公众号」里显示的6位数字，例如：绑定 123456。' : undefined;
     const result = await redeemBindingCode({ oaOpenId: user.userId, code: match[1], now });
     if (result.ok) return '绑定成功！现在可以直接发“我的保单”或“理赔进度”查询。';
     return result.reason === 'too_many_attempts'

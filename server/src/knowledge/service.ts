@@ -5,8 +5,10 @@ import { buildRetrievalIndex, type RetrievalDocument, type RetrievalIndex } from
 
 /** How much longer than its longest phrasing a message may be and still get a topic's menu. */
 export const MENU_SLACK_CHARS = 3;
-/** Characters that carry content: punctuation and spaces do not make a message longer. */
-const contentLength = (text: string) => [...text.replace(/[\s\p{P}\p{S}]/gu, '')].length;
+/** A greeting or "may I ask" before the question ("你好，我想问下续保") does not make it a longer question. */
+const LEADING_COURTESY = /^(?:你好|您好|哈喽|在吗|请问|麻烦(?:问)?(?:一)?下|我?想(?:问|咨询)(?:一)?下?|(?:问|咨询)(?:一)?下|我?想了解(?:一)?下?)+/;
+/** Characters that carry content: punctuation, spaces and a leading courtesy do not make a message longer. */
+const contentLength = (text: string) => [...text.replace(/[\s\p{P}\p{S}]/gu, '').replace(LEADING_COURTESY, '')].length;
 
 export type TopicMenuReach = Array<{ id: string; maxLength: number }>;
 

@@ -39,6 +39,8 @@ export interface ProductDefinition {
   id: string;
   name: string;
   aliases: string[];
+  /** Words that mean the product when no product is named ("我的车被追尾了" is about car insurance). */
+  impliedBy?: string[];
 }
 
 export const DEFAULT_PRODUCTS: ProductDefinition[] = [
@@ -47,7 +49,11 @@ export const DEFAULT_PRODUCTS: ProductDefinition[] = [
   { id: 'accident', name: '意外险', aliases: ['意外险', '意外伤害保险', '意外保险', '综合意外险'] },
   { id: 'travel', name: '旅行险', aliases: ['旅行险', '境外旅行险', '旅游险', '旅行保险', '旅游保险'] },
   { id: 'children', name: '少儿险', aliases: ['少儿险', '少儿保险', '儿童险', '儿童保险', '学平险'] },
-  { id: 'auto', name: '车险', aliases: ['车险', '汽车保险', '机动车保险', '交强险', '商业车险'] },
+  {
+    id: 'auto', name: '车险', aliases: ['车险', '汽车保险', '机动车保险', '交强险', '商业车险'],
+    // Not 车祸: "出车祸意外险赔吗" is about accident cover, and it names it.
+    impliedBy: ['我的车', '车被', '爱车', '车子', '追尾', '剐蹭', '刮蹭', '撞车', '车损', '定损', '开车撞', '倒车'],
+  },
 ];
 
 /** Other insurers and platforms as customers write them → the name we say back. */
@@ -359,6 +365,18 @@ function findListed(text: string, type: EntityType, words: Map<string, string>, 
   }
 }
 
+/** The first word that implies a product, as one mention of it ("我的车被追尾了" is one car, not two). */
+function findImpliedProduct(text: string, products: ProductDefinition[], spans: Spans): void {
+  let first: { at: number; word: string; id: string } | undefined;
+  for (const product of products) {
+    for (const word of product.impliedBy ?? []) {
+      const at = text.indexOf(word);
+      if (at >= 0 && (!first || at < first.at)) first = { at, word, id: product.id };
+    }
+  }
+  if (first) spans.add('product', first.id, first.word, first.at);
+}
+
 /** Every entity in the text, in reading order. */
 export function extractEntities(text: string, options: EntityOptions = {}): Entity[] {
   const now = options.now ?? new Date();
@@ -371,6 +389,7 @@ export function extractEntities(text: string, options: EntityOptions = {}): Enti
   const productWords = new Map<string, string>();
   for (const product of options.products ?? DEFAULT_PRODUCTS) for (const alias of [product.name, ...product.aliases]) productWords.set(alias, product.id);
   findListed(text, 'product', productWords, spans);
+  if (!spans.entities.some((e) => e.type === 'product')) findImpliedProduct(text, options.products ?? DEFAULT_PRODUCTS, spans);
   findListed(text, 'insurer', INSURER_WORDS, spans);
   // Before amounts and dates: "买了十天" is a holding period, and its numeral is neither.
   findHeldFor(text, spans);

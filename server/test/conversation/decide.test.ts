@@ -122,9 +122,52 @@ describe('decide', () => {
     expect(emotionWorsening(history.slice(1), { label: 'anger', intensity: 0.5, polarity: 'negative' }, 3)).toBe(false);
   });
 
+  it('counts calm, calm, then angry as worsening, if the fall is large enough', () => {
+    const calmTwice = [calm, calm];
+    const angry = { label: 'anger' as const, intensity: 0.56, polarity: 'negative' as const };
+    expect(emotionWorsening(calmTwice, angry, 3, 0.4)).toBe(true);
+    expect(emotionWorsening(calmTwice, { ...angry, intensity: 0.2 }, 3, 0.4)).toBe(false);
+    expect(emotionWorsening([calm, { ...angry, intensity: 0.7 }], angry, 3, 0.4)).toBe(false); // it got better
+    expect(run('你们到底能不能办事', understanding([], { emotion: angry }), state({ emotions: calmTwice }))).toMatchObject({ action: 'handoff', reasons: ['emotion_worsening'] });
+  });
+
   it('reads picked numbers in several forms', () => {
-    expect(['1', '２', '第3个', '第二个', '选三', '2。'].map(pickedNumber)).toEqual([1, 2, 3, 2, 3, 2]);
-    expect(['12', '第二个问题是什么', '我选了2个产品'].map(pickedNumber)).toEqual([undefined, undefined, undefined]);
+    expect(['1', '２', '第3个', '第二个', '选三', '2。', '2、', '2号吧', '选项2', '就3吧', '我选2'].map(pickedNumber)).toEqual([1, 2, 3, 2, 3, 2, 2, 2, 2, 3, 2]);
+    expect(['12', '第二个问题是什么', '我选了2个产品', '2333'].map(pickedNumber)).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('offers the same choices again for a number that is not among them, and takes a lone number for no question', () => {
+    const choices = [{ number: 1, label: 'x', subIntentId: 'claim-progress/x/y' }, { number: 2, label: 'y', subIntentId: 'a/b/answerable' }];
+    expect(run('4', understanding([['surrender/x/y', 0.9]]), state({ pendingChoices: choices }))).toMatchObject({ action: 'clarify', choices });
+    expect(run('5', understanding([['surrender/x/y', 0.9]]))).toMatchObject({ action: 'fallback', reason: 'a number with no choices offered' });
+  });
+
+  it.each([
+    ['我不投诉，就问问怎么查理赔进度', ['claim-progress/x/y', 0.7]],
+    ['不要转人工，我自己看看', ['a/b/answerable', 0.7]],
+    ['别投诉了，理赔进度怎么查', ['claim-progress/x/y', 0.7]],
+    ['曝光率是什么意思', ['a/b/answerable', 0.7]],
+  ] as Array<[string, [string, number]]>)('does not hand off for a refused or different word: %s', (text, candidate) => {
+    expect(run(text, understanding([candidate]))).toMatchObject({ action: 'answer' });
+  });
+
+  it('still hands off when a refusal is followed by the request', () => {
+    expect(run('不是开玩笑，我要投诉', understanding([]))).toMatchObject({ action: 'handoff', reasons: ['complaint'] });
+    expect(run('我不想等了，转人工', understanding([]))).toMatchObject({ action: 'handoff', reasons: ['explicit_request'] });
+  });
+
+  it('names the question it understood when it hands off (answered where no agent can take over)', () => {
+    expect(run('我要退保', understanding([['surrender/x/y', 0.9]]))).toMatchObject({ action: 'handoff', subIntentId: 'surrender/x/y' });
+    expect(run('转人工', understanding([['a/b/answerable', 0.2]]))).not.toHaveProperty('subIntentId');
+  });
+
+  it.each(['😭😭', '？？？', '……', '。', '👍'])('matches no question for nothing but symbols or emoji: %s', (text) => {
+    // Whatever a model made of them (they normalise to nothing) is ignored.
+    expect(run(text, understanding([['surrender/x/y', 0.9]]))).toMatchObject({ action: 'acknowledge' });
+  });
+
+  it('hands off for angry emoji alone', () => {
+    expect(run('😡😡😡', understanding([], { emotion: { label: 'anger', intensity: 0.9, polarity: 'negative' } }))).toMatchObject({ action: 'handoff', reasons: ['negative_emotion'] });
   });
 });
 

@@ -42,7 +42,14 @@ function pipelineWithEvents(now?: () => Date, humanDesk?: boolean) {
   for (const name of ['message.received', 'conversation.handed_off', 'question.unanswered'] as const) {
     events.on(name, (payload) => { seen.push({ name, payload }); });
   }
-  const pipeline = new ConversationPipeline({ understander, knowledge, config: loadWechatConfig(), events, now, humanDesk });
+  // Menu buttons of this test's knowledge: one answers a sub-intent, one stands for a question, one names nothing.
+  const menuActions = new Map([
+    ['MENU_CLAIM_REPORT', { subIntentId: 'claim-report/how/online' }],
+    ['MENU_ASK', { question: '怎么报案' }],
+    ['MENU_GONE', { subIntentId: 'no/such/sub-intent' }],
+  ]);
+  const config = { ...loadWechatConfig(), menuActions };
+  const pipeline = new ConversationPipeline({ understander, knowledge, config, events, now, humanDesk });
   return { pipeline, events, seen };
 }
 
@@ -148,6 +155,13 @@ describe('conversation pipeline', () => {
     expect(late.decision.action).not.toBe('answer');
   });
 
+  it('offering choices is no miss: "都不是" to them asks again, and only a second miss hands off', async () => {
+    const { pipeline } = pipelineWithEvents();
+    expect((await pipeline.handle(text('u-misses', '理赔'))).decision.action).toBe('clarify');
+    expect((await pipeline.handle(text('u-misses', '都不是'))).decision).toMatchObject({ action: 'fallback', reason: 'user rejected the choices' });
+    expect((await pipeline.handle(text('u-misses', '天气怎么样'))).decision).toMatchObject({ action: 'handoff', reasons: ['repeated_low_confidence'] });
+  });
+
   it('hands off on request, records the reason, and stops answering', async () => {
     const { pipeline, events, seen } = pipelineWithEvents();
     const result = await pipeline.handle(text('u-human', '转人工'));
@@ -170,6 +184,16 @@ describe('conversation pipeline', () => {
     expect(await readConversation('official-account:u-no-desk')).toMatchObject({ state: 'bot' });
     const next = await pipeline.handle(text('u-no-desk', '怎么报案'));
     expect(next.decision).toMatchObject({ action: 'answer', subIntentId: 'claim-report/how/online' });
+  });
+
+  it('without a human desk, a question understood in a handoff is still answered, with the hotline after it', async () => {
+    const { pipeline } = pipelineWithEvents(undefined, false);
+    const result = await pipeline.handle(text('u-no-desk-answer', '我要投诉，到底怎么报案'));
+    expect(result.decision).toMatchObject({ action: 'handoff', reasons: ['complaint'], subIntentId: 'claim-report/how/online' });
+    expect(result.replies.map((r) => ('text' in r ? r.text : ''))).toEqual(['答案:claim-report/how/online', loadWechatConfig().replies.handoffUnavailable]);
+    // With a desk the agent answers: the handoff text alone.
+    const withDesk = await pipelineWithEvents().pipeline.handle(text('u-desk-answer', '我要投诉，到底怎么报案'));
+    expect(withDesk.replies).toEqual([{ kind: 'text', text: loadWechatConfig().replies.handoff }]);
   });
 
   it('a conversation left waiting for an agent is served by the bot again once there is no desk', async () => {
@@ -254,6 +278,15 @@ describe('conversation pipeline', () => {
     const image = await pipeline.handle(text('u-events', '', { kind: 'image', text: undefined, media: { url: 'http://x/p.jpg' } }));
     expect(image.replies[0]).toMatchObject({ text: expect.stringContaining('图片') });
     const click = await pipeline.handle(text('u-events', '', { kind: 'event', event: { type: 'menu_click', key: 'MENU_CLAIM_REPORT' }, text: undefined }));
-    expect(click.decision).toMatchObject({ action: 'answer', subIntentId: 'claim-report/how/online' });
+    expect(click.decision).toMatchObject({ action: 'answer', subIntentId: 'claim-report/how/online', confidence: 1 });
+    const asked = await pipeline.handle(text('u-events', '', { kind: 'event', event: { type: 'menu_click', key: 'MENU_ASK' }, text: undefined }));
+    expect(asked.decision).toMatchObject({ action: 'answer', subIntentId: 'claim-report/how/online' });
+    const video = await pipeline.handle(text('u-events', '', { kind: 'video', text: undefined, media: { id: 'm1' } }));
+    expect(video.replies[0]).toMatchObject({ text: expect.stringContaining('视频') });
+    // A key with no action, one that names no sub-intent, and one only an object has: the same "nothing here" reply.
+    for (const key of ['MENU_UNKNOWN', 'MENU_GONE', 'constructor']) {
+      const result = await pipeline.handle(text('u-events', '', { kind: 'event', event: { type: 'menu_click', key }, text: undefined }));
+      expect(result.replies).toEqual([{ kind: 'text', text: loadWechatConfig().replies.menuUnknown }]);
+    }
   });
 });

@@ -46,9 +46,22 @@ describe('topic menus of the shipped knowledge', () => {
     ['退保', 'surrender/overview/surrender-menu'],
     ['发票', 'invoice/overview/invoice-menu'],
     ['我想买保险', 'purchase-consulting/overview/purchase-menu'],
+    // A greeting before the topic word does not make it a longer question.
+    ['你好，我想问下续保', 'renewal/overview/renewal-menu'],
+    ['您好，请问发票', 'invoice/overview/invoice-menu'],
   ])('%s gets its topic menu', async (text, subIntentId) => {
     const result = await say(`u-${n}`, text);
     expect(result.decision).toMatchObject({ action: 'answer', subIntentId });
     expect(result.replies[0]).toMatchObject({ kind: 'choices' });
   });
+
+  // Each menu button answers what it says, straight from its sub-intent (some were confirm-questions or another
+  // topic when the button stood for a question to be understood).
+  it.each(['MENU_PRODUCTS', 'MENU_QUOTE', 'MENU_HEALTH', 'MENU_CLAIM_REPORT', 'MENU_CLAIM_DOCS', 'MENU_CLAIM_PROGRESS', 'MENU_MY_POLICIES', 'MENU_INVOICE'])(
+    'the %s button answers its sub-intent', async (key) => {
+      const result = await pipeline.handle({ channel: 'official-account', userId: `u-${key}`, dedupeKey: `menu-${++n}`, kind: 'event', event: { type: 'menu_click', key }, receivedAt: new Date() });
+      expect(result.decision).toMatchObject({ action: 'answer', confidence: 1 });
+      expect(asPlainText(result.replies[0]).length).toBeGreaterThan(10);
+    },
+  );
 });

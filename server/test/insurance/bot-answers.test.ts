@@ -114,5 +114,11 @@ describe('the bot answers from the customer\'s own policies and claims', () => {
     // A used code links nobody else.
     expect(textOf(await say('official-account', 'oOA_someone_else', `绑定 ${issued.body.code}`))).toContain('绑定码无效或已过期');
     expect(textOf(await say('official-account', 'oOA_someone_else', '我的保单'))).toContain('还没有找到您名下的保单');
+    // A code of the wrong length is the command mistyped, not a question about bank cards.
+    for (const text of ['绑定123', '绑定 1234567', '绑定：12345']) {
+      const reply = await say('official-account', 'oOA_someone_else', text);
+      expect(reply.decision).toMatchObject({ action: 'acknowledge', reason: 'account command' });
+      expect(textOf(reply)).toContain('绑定码是6位数字');
+    }
   });
 });

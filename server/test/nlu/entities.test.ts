@@ -131,6 +131,14 @@ describe('products and relations', () => {
     expect(of('我有重疾险和百万医疗，还想买学平险', 'product').map((e) => e.value)).toEqual(['critical-illness', 'medical', 'children']);
   });
 
+  it('reads a car accident as car insurance when no product is named, and a named product wins', () => {
+    expect(of('我的车被追尾了，理赔要什么材料', 'product').map((e) => e.value)).toEqual(['auto']);
+    expect(of('停车时被人刮蹭了', 'product').map((e) => e.value)).toEqual(['auto']);
+    expect(of('开车追尾受伤了意外险赔吗', 'product').map((e) => e.value)).toEqual(['accident']);
+    expect(of('出车祸了意外险能赔吗', 'product').map((e) => e.value)).toEqual(['accident']);
+    expect(of('理赔要什么材料', 'product')).toEqual([]);
+  });
+
   it('reads products from a list passed in', () => {
     const products = [{ id: 'pet', name: '宠物险', aliases: ['猫狗险'] }];
     expect(extractEntities('猫狗险怎么赔', { products }).map((e) => e.value)).toEqual(['pet']);

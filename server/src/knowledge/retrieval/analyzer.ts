@@ -78,6 +78,11 @@ export const INSURANCE_SYNONYMS: ReadonlyArray<readonly [variant: string, canoni
   // 缴 and 交 are one verb to customers (缴费/交费, 补缴/补交, 年缴/年交); a lost policy is 丢了 however it is said.
   ['缴', '交'],
   ['丢失', '丢了'],
+  // Pinyin-input slips customers make in the words that matter most (犹于期 got the waiting-period answer).
+  ['犹于期', '犹豫期'],
+  ['犹预期', '犹豫期'],
+  ['尤豫期', '犹豫期'],
+  ['退宝', '退保'],
   ['遗失', '丢了'],
   ['弄丢', '丢了'],
   // A destination abroad is what travel cover asks about, whichever country is named ("去美国看女儿买什么保险").
