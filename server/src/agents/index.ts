@@ -8,7 +8,7 @@ import type { ConversationService } from '../conversation/service';
 import type { ChannelName } from '../conversation/types';
 import type { EventBus } from '../events/bus';
 import type { Logger } from '../logging/logger';
-import { customerTicketRoutes, staffTicketRoutes, type CustomerResolver } from '../tickets/routes';
+import { customerTicketRoutes, staffLookupOf, staffTicketRoutes, type CustomerResolver } from '../tickets/routes';
 import { TicketService, type SlaBreach } from '../tickets/service';
 import type { CustomerTicketView } from '../tickets/types';
 import { WeChatHttpClient } from '../wechat/api-client';
@@ -84,7 +84,7 @@ export function createAgentDesk(options: AgentDeskOptions) {
   const routers: Router[] = [
     wecomCallbackRoutes({ settings, handler: desk, logger, now }),
     agentDeskRoutes({ desk, directory, audit }),
-    staffTicketRoutes(tickets, (entry) => audit.record(entry)),
+    staffTicketRoutes(tickets, staffLookupOf(directory), (entry) => audit.record(entry)),
   ];
 
   let timer: NodeJS.Timeout | undefined;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { quietConversations } from '../conversation/states';
 import { loadTranscript, loadTranscripts, type Transcript, type TranscriptTurn } from '../conversation/transcripts';
 import type { EmotionReading } from '../conversation/types';
@@ -8,7 +9,7 @@ import { agentFlags } from './anomalies';
 import { inspectTranscript, type InspectionResult } from './inspect';
 import {
   AgentQaDay, Inspection, InspectionCursor, SessionStart, VoiceCall, agentDayId, utcDayStart,
-  type AgentQaDayRecord, type InspectionRecord,
+  type AgentQaDayRecord, type InspectionRecord, type VoiceCallRecord,
 } from './models';
 import type { QaRules } from './rules';
 import { isDuplicateKey } from '../db/duplicate-key';
@@ -37,6 +38,33 @@ export interface VoiceCallInput {
   customerId?: string;
   startedAt: Date;
   turns: Array<{ speaker: 'agent' | 'customer'; text: string; startMs: number; endMs?: number; emotion?: EmotionReading }>;
+}
+
+/** A voice call id already stored with other content: the first posting stands, never silently replaced. */
+export class VoiceCallConflictError extends Error {
+  constructor(readonly callId: string) {
+    super(`call ${callId} was already inspected with different content (agent, customer, start or turns); post it under a new call id`);
+    this.name = 'VoiceCallConflictError';
+  }
+}
+
+/** The call as posted, in a fixed order (emotions as given, not as read later). */
+function voiceCallDigest(input: VoiceCallInput): string {
+  const canonical = [
+    input.agentId, input.customerId ?? null, input.startedAt.getTime(),
+    input.turns.map((t) => [t.speaker, t.text, t.startMs, t.endMs ?? null, t.emotion ? [t.emotion.label, t.emotion.intensity, t.emotion.polarity] : null]),
+  ];
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+}
+
+/** Calls stored before digests were kept are compared on what was stored (emotions left out: some were read, not posted). */
+function sameVoiceCall(stored: VoiceCallRecord, input: VoiceCallInput, digest: string, turns: VoiceCallRecord['turns']): boolean {
+  if (stored.contentDigest) return stored.contentDigest === digest;
+  const time = (at: Date) => new Date(at).getTime();
+  return stored.agentId === input.agentId && (stored.customerId ?? undefined) === input.customerId
+    && time(stored.startedAt) === input.startedAt.getTime() && stored.turns.length === turns.length
+    && stored.turns.every((t, i) => t.speaker === turns[i].speaker && t.text === turns[i].text
+      && time(t.startAt) === time(turns[i].startAt) && time(t.endAt) === time(turns[i].endAt));
 }
 
 /** How far back the idle sweep looks for conversations that went quiet (older ones were swept before). */
@@ -129,20 +157,28 @@ export class QaInspector {
     return inspected;
   }
 
-  /** A voice call's speaker turns: stored, turned into a transcript and inspected. */
-  async inspectVoiceCall(input: VoiceCallInput): Promise<InspectionRecord> {
+  /**
+   * A voice call's speaker turns: stored, turned into a transcript and inspected. `created` is false for an identical
+   * retry, which gets the stored inspection; other content under a stored call id is a VoiceCallConflictError.
+   */
+  async inspectVoiceCall(input: VoiceCallInput): Promise<{ inspection: InspectionRecord; created: boolean }> {
     const start = input.startedAt.getTime();
     const turns = input.turns.map((turn, i) => ({
       id: `voice:${input.callId}#${i + 1}`, speaker: turn.speaker, text: turn.text,
       startAt: new Date(start + turn.startMs), endAt: new Date(start + (turn.endMs ?? turn.startMs)),
       emotion: turn.emotion ?? (turn.speaker === 'customer' ? this.options.readEmotion?.(turn.text) : undefined),
     }));
+    const contentDigest = voiceCallDigest(input);
     try {
-      await VoiceCall.create({ _id: input.callId, agentId: input.agentId, customerId: input.customerId, startedAt: input.startedAt, turns, receivedAt: this.options.now() });
+      await VoiceCall.create({ _id: input.callId, agentId: input.agentId, customerId: input.customerId, startedAt: input.startedAt, turns, receivedAt: this.options.now(), contentDigest });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      const existing = await Inspection.findById(`voice:${input.callId}`).lean<InspectionRecord>();
-      if (existing) return existing;
+      const stored = await VoiceCall.findById(input.callId).lean<VoiceCallRecord>();
+      if (stored && !sameVoiceCall(stored, input, contentDigest, turns)) throw new VoiceCallConflictError(input.callId);
+      // Without mongoose's version key: the retry answers exactly what the first posting did.
+      const existing = await Inspection.findById(`voice:${input.callId}`, { __v: 0 }).lean<InspectionRecord>();
+      if (existing) return { inspection: existing, created: false };
+      // Stored but not inspected yet (a crash in between, or the first posting still at work): inspect it now.
     }
     const transcriptTurns: TranscriptTurn[] = turns.map((turn) => ({
       messageId: turn.id, speaker: turn.speaker, agentId: turn.speaker === 'agent' ? input.agentId : undefined, text: turn.text,
@@ -164,7 +200,8 @@ export class QaInspector {
       },
       this.options.rules,
     );
-    return this.record(`voice:${input.callId}`, transcript, result, { kind: 'voice', customerKey });
+    const { record, created } = await this.store(`voice:${input.callId}`, transcript, result, { kind: 'voice', customerKey });
+    return { inspection: record, created };
   }
 
   /**
@@ -174,6 +211,13 @@ export class QaInspector {
   async record(
     id: string, transcript: Transcript, result: InspectionResult, meta: { kind: 'chat' | 'voice'; customerKey: string },
   ): Promise<InspectionRecord> {
+    return (await this.store(id, transcript, result, meta)).record;
+  }
+
+  /** `record`, also saying whether this call stored it (false: an earlier attempt had). */
+  private async store(
+    id: string, transcript: Transcript, result: InspectionResult, meta: { kind: 'chat' | 'voice'; customerKey: string },
+  ): Promise<{ record: InspectionRecord; created: boolean }> {
     const now = this.options.now();
     const record: InspectionRecord = {
       _id: id, kind: meta.kind, conversationId: transcript.conversationId, customerKey: meta.customerKey, channel: transcript.channel,
@@ -184,7 +228,7 @@ export class QaInspector {
       await Inspection.create(record);
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      return (await Inspection.findById(id).lean<InspectionRecord>()) ?? record;
+      return { record: (await Inspection.findById(id).lean<InspectionRecord>()) ?? record, created: false };
     }
     for (const agentId of record.agentIds) {
       const flags = agentFlags(record, agentId);
@@ -212,7 +256,7 @@ export class QaInspector {
         this.options.onError?.(err, 'agent anomaly check');
       }
     }
-    return record;
+    return { record, created: true };
   }
 
   async inspection(id: string): Promise<InspectionRecord | null> {

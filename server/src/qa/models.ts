@@ -103,6 +103,8 @@ export interface VoiceCallRecord {
   startedAt: Date;
   turns: Array<{ id: string; speaker: 'agent' | 'customer'; text: string; startAt: Date; endAt: Date; emotion?: { label: string; intensity: number; polarity: string } }>;
   receivedAt: Date;
+  /** SHA-256 of the call as posted: tells an identical retry from other content under the same call id. */
+  contentDigest?: string;
 }
 
 const voiceTurnSchema = new Schema(
@@ -117,6 +119,7 @@ const voiceCallSchema = new Schema<VoiceCallRecord>({
   startedAt: { type: Date, required: true },
   turns: { type: [voiceTurnSchema], default: [] },
   receivedAt: { type: Date, required: true },
+  contentDigest: String,
 });
 
 export const Inspection = mongoose.model<InspectionRecord>('QaInspection', inspectionSchema);

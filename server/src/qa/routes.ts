@@ -2,15 +2,42 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { EMOTIONS } from '../conversation/types';
-import { notFound } from '../http/errors';
+import { conflict, notFound } from '../http/errors';
 import { validate } from '../http/validation';
-import type { QaInspector } from './inspector';
+import { VoiceCallConflictError, type QaInspector } from './inspector';
+
+const CALL_START_FORMATS = 'an ISO 8601 date-time with a time zone (e.g. 2025-06-04T11:00:00+08:00) or epoch milliseconds';
+/** Earlier starts are mistakes (epoch seconds sent as milliseconds land in January 1970). */
+const EARLIEST_CALL_START = Date.UTC(2000, 0, 1);
+const isoDateTimeWithZone = z.iso.datetime({ offset: true });
+
+const describeValue = (value: unknown): string => {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+};
+
+/**
+ * When the call started: only an ISO string with a zone (a local time would depend on the server's zone) or epoch
+ * milliseconds. Nothing else is coerced: z.coerce.date() turned null and booleans into 1970.
+ */
+const callStart = z.unknown().transform((value, ctx) => {
+  const at =
+    (typeof value === 'number' && Number.isSafeInteger(value)) || (typeof value === 'string' && isoDateTimeWithZone.safeParse(value).success)
+      ? new Date(value)
+      : undefined;
+  if (at && at.getTime() >= EARLIEST_CALL_START) return at;
+  ctx.addIssue({ code: 'custom', message: `must be ${CALL_START_FORMATS}${at ? ', not before 2000' : ''}; got ${describeValue(value)}` });
+  return z.NEVER;
+});
 
 const voiceCall = z.object({
   callId: z.string().regex(/^[A-Za-z0-9._:-]{1,80}$/, 'letters, digits and . _ : - (at most 80)'),
   agentId: z.string().min(1).max(64),
   customerId: z.string().min(1).max(64).optional(),
-  startedAt: z.coerce.date(),
+  startedAt: callStart,
   turns: z.array(z.object({
     speaker: z.enum(['agent', 'customer']),
     text: z.string().trim().min(1).max(2_000),
@@ -26,11 +53,18 @@ export function qaRoutes(inspector: QaInspector, auth: Middleware, now: () => Da
   const router = new Router({ prefix: '/api/qa' });
   router.use(auth);
 
-  /** A finished voice call's transcript (speaker turns with times): inspected at once, the result returned. */
+  /**
+   * A finished voice call's transcript (speaker turns with times): inspected at once, the result returned (201).
+   * An identical retry gets the stored inspection (200); the same call id with other content is refused (409).
+   */
   router.post('/voice-calls', async (ctx) => {
     const input = validate(voiceCall, ctx.request.body, 'body');
-    ctx.status = 201;
-    ctx.body = await inspector.inspectVoiceCall(input);
+    const { inspection, created } = await inspector.inspectVoiceCall(input).catch((err: unknown) => {
+      if (err instanceof VoiceCallConflictError) throw conflict('call_already_inspected', err.message);
+      throw err;
+    });
+    ctx.status = created ? 201 : 200;
+    ctx.body = inspection;
   });
 
   router.get('/inspections', async (ctx) => {

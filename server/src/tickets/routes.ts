@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { requireStaff } from '../agents/auth';
+import type { AgentDirectory } from '../agents/directory';
 import { CHANNELS, type ChannelName } from '../conversation/types';
 import { badRequest, conflict, HttpError, notFound, unauthorized } from '../http/errors';
 import { validate } from '../http/validation';
@@ -16,6 +17,8 @@ function toHttp(err: unknown): never {
     if (err.code === 'not_found') throw notFound('ticket_not_found', err.message);
     if (err.code === 'conversation_not_found') throw notFound('conversation_not_found', err.message);
     if (err.code === 'invalid_transition') throw conflict('invalid_transition', err.message);
+    if (err.code === 'ticket_closed') throw conflict('ticket_closed', err.message);
+    if (err.code === 'manager_required') throw new HttpError(403, 'manager_required', err.message);
     throw conflict('ticket_conflict', err.message);
   }
   throw err;
@@ -40,8 +43,34 @@ const listQuery = z.object({
 
 const staffId = (ctx: Context) => ctx.state.staff!._id;
 
-/** Tickets for agents and managers: search and lists, open from a conversation, move, prioritise, note, reply. */
-export function staffTicketRoutes(tickets: TicketService, audit?: StaffTicketAction): Router {
+/** Who may be named on a ticket: the agents and teams of agents.yaml. */
+export interface TicketStaffLookup {
+  agentExists(id: string): Promise<boolean>;
+  teamExists(id: string): Promise<boolean>;
+}
+
+/** The exact lookup: agents.yaml's teams as the directory holds them, its agents as synced into the database. */
+export function staffLookupOf(directory: Pick<AgentDirectory, 'get' | 'teamName'>): TicketStaffLookup {
+  return {
+    agentExists: async (id) => Boolean(await directory.get(id)),
+    teamExists: async (id) => directory.teamName(id) !== undefined,
+  };
+}
+
+const unknownStaff = (field: 'assigneeId' | 'team', value: string) =>
+  new HttpError(422, field === 'team' ? 'unknown_team' : 'unknown_assignee', `${field}: no ${field === 'team' ? 'team' : 'agent'} "${value}" in the agent directory`, { field });
+
+/** Refuses a ticket naming an agent or team the desk does not have: nobody would ever work it. */
+async function requireKnownStaff(staff: TicketStaffLookup, names: { assigneeId?: string; team?: string }): Promise<void> {
+  if (names.assigneeId !== undefined && !(await staff.agentExists(names.assigneeId))) throw unknownStaff('assigneeId', names.assigneeId);
+  if (names.team !== undefined && !(await staff.teamExists(names.team))) throw unknownStaff('team', names.team);
+}
+
+/**
+ * Tickets for agents and managers: search and lists, open from a conversation, move, prioritise, note, reply.
+ * `staff` says which assignees and teams exist (`staffLookupOf(directory)`).
+ */
+export function staffTicketRoutes(tickets: TicketService, staff: TicketStaffLookup, audit?: StaffTicketAction): Router {
   const router = new Router({ prefix: '/api/agent/tickets' });
   router.use(requireStaff('agent', 'manager'));
   const record = async (ctx: Context, action: string, ticketId: string, detail?: Record<string, unknown>) => {
@@ -75,6 +104,7 @@ export function staffTicketRoutes(tickets: TicketService, audit?: StaffTicketAct
       ctx.request.body,
       'body',
     );
+    await requireKnownStaff(staff, { assigneeId: body.assigneeId });
     const ticket = await tickets
       .open({ conversationId: body.conversationId, source: 'agent', openedBy: staffId(ctx), description: body.description, priority: body.priority, assigneeId: body.assigneeId ?? staffId(ctx), team: ctx.state.staff!.team ?? undefined })
       .catch(toHttp);
@@ -96,7 +126,10 @@ export function staffTicketRoutes(tickets: TicketService, audit?: StaffTicketAct
       ctx.request.body,
       'body',
     );
-    const ticket = await tickets.update(ctx.params.id, body, staffId(ctx)).catch(toHttp);
+    await requireKnownStaff(staff, body);
+    // Lowering a priority relaxes the SLA owed to the customer: a manager's call, whatever the team. Raising is anyone's.
+    const mayLowerPriority = ctx.state.staff!.role === 'manager';
+    const ticket = await tickets.update(ctx.params.id, body, staffId(ctx), { mayLowerPriority }).catch(toHttp);
     await record(ctx, 'ticket.update', ticket._id, body);
     ctx.body = ticket;
   });

@@ -6,6 +6,7 @@ import { Ticket, TicketCounter } from './models';
 import { prefillFromConversation } from './prefill';
 import { ServiceHours } from './service-hours';
 import {
+  TICKET_PRIORITIES,
   TICKET_STATUS_LABELS,
   TICKET_TRANSITIONS,
   type CustomerTicketView,
@@ -19,7 +20,7 @@ import {
 } from './types';
 import { isDuplicateKey } from '../db/duplicate-key';
 
-export type TicketErrorCode = 'not_found' | 'invalid_transition' | 'conflict' | 'conversation_not_found';
+export type TicketErrorCode = 'not_found' | 'invalid_transition' | 'conflict' | 'conversation_not_found' | 'ticket_closed' | 'manager_required';
 
 /** A ticket operation that cannot be done as asked; routes turn the code into an HTTP status. */
 export class TicketError extends Error {
@@ -82,6 +83,14 @@ const NUMBER_ATTEMPTS = 5;
 
 /** Escapes a user's search text for a RE2-compatible regex (no look-around, no back-references needed). */
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** `closed` is final (types.ts): nothing changes a closed ticket or writes to its customer any more. */
+function refuseIfClosed(ticket: Pick<TicketRecord, '_id' | 'status'>): void {
+  if (ticket.status === 'closed') throw new TicketError('ticket_closed', `ticket ${ticket._id} is closed: it can no longer be changed, moved or replied on (internal notes only)`);
+}
+
+/** True when `to` is a lower priority than `from` (TICKET_PRIORITIES runs from most to least urgent). */
+const isLowerPriority = (from: TicketPriority, to: TicketPriority) => TICKET_PRIORITIES.indexOf(to) > TICKET_PRIORITIES.indexOf(from);
 
 /**
  * Tickets: opened from a conversation (prefilled) by the system or an agent, moved through their statuses with
@@ -184,6 +193,7 @@ export class TicketService {
   async transition(id: string, to: TicketStatus, by: string, note?: string): Promise<TicketRecord> {
     const ticket = await this.require(id);
     const from = ticket.status;
+    refuseIfClosed(ticket);
     if (!TICKET_TRANSITIONS[from].includes(to)) {
       throw new TicketError('invalid_transition', `a ticket cannot go from ${from} to ${to}`);
     }
@@ -207,16 +217,32 @@ export class TicketService {
       { _id: id, status: from },
       { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}), $push: { history: { at: now, by, action: 'status', from, to, note } } },
     );
-    if (result.modifiedCount !== 1) throw new TicketError('conflict', `ticket ${id} changed meanwhile; reload and retry`);
+    if (result.modifiedCount !== 1) {
+      refuseIfClosed(await this.require(id));
+      throw new TicketError('conflict', `ticket ${id} changed meanwhile; reload and retry`);
+    }
     this.deps.events.publish('ticket.status_changed', { ticketId: id, from, to, by, at: now });
     return this.require(id);
   }
 
-  async update(id: string, changes: { priority?: TicketPriority; assigneeId?: string; team?: string }, by: string): Promise<TicketRecord> {
+  /**
+   * Changes priority, assignee or team. Lowering the priority relaxes the SLA the customer is owed, so the caller
+   * must say the actor may do that (`mayLowerPriority`: managers, decided by the staff routes).
+   */
+  async update(
+    id: string,
+    changes: { priority?: TicketPriority; assigneeId?: string; team?: string },
+    by: string,
+    options: { mayLowerPriority?: boolean } = {},
+  ): Promise<TicketRecord> {
     const ticket = await this.require(id);
+    refuseIfClosed(ticket);
     const set: Record<string, unknown> = {};
     const notes: string[] = [];
     if (changes.priority && changes.priority !== ticket.priority) {
+      if (isLowerPriority(ticket.priority, changes.priority) && !options.mayLowerPriority) {
+        throw new TicketError('manager_required', `only a manager may lower ticket ${id}'s priority from ${ticket.priority} to ${changes.priority}`);
+      }
       // A new priority means new targets, counted from when the ticket was opened.
       const due = this.dueDates(changes.priority, new Date(ticket.openedAt));
       set.priority = changes.priority;
@@ -233,10 +259,22 @@ export class TicketService {
       notes.push(`team ${ticket.team ?? '-'} → ${changes.team}`);
     }
     if (!notes.length) return ticket;
-    await Ticket.updateOne({ _id: id }, { $set: set, $push: { history: { at: this.now(), by, action: 'update', note: notes.join('; ') } } });
+    // Conditional: a close or another priority change in between must not be overwritten.
+    const result = await Ticket.updateOne(
+      { _id: id, status: { $ne: 'closed' }, priority: ticket.priority },
+      { $set: set, $push: { history: { at: this.now(), by, action: 'update', note: notes.join('; ') } } },
+    );
+    if (result.modifiedCount !== 1) {
+      refuseIfClosed(await this.require(id));
+      throw new TicketError('conflict', `ticket ${id} changed meanwhile; reload and retry`);
+    }
     return this.require(id);
   }
 
+  /**
+   * An internal note, also on a closed ticket: it changes nothing the customer sees or the SLA counts, and a manager
+   * reviewing a case (a complaint, a QA finding) needs to record it on the ticket after closing.
+   */
   async addNote(id: string, by: string, text: string): Promise<TicketRecord> {
     await this.require(id);
     await Ticket.updateOne({ _id: id }, { $push: { notes: { at: this.now(), by, text, toUser: false } } });
@@ -249,12 +287,14 @@ export class TicketService {
    */
   async replyToUser(id: string, by: string, text: string): Promise<{ ticket: TicketRecord; outcome: PushOutcome }> {
     const ticket = await this.require(id);
+    refuseIfClosed(ticket);
     const outcome: PushOutcome = this.deps.delivery
       ? await this.deps.delivery.push(ticket.channel, ticket.userId, [{ kind: 'text', text: `【工单 ${ticket._id}】${text}` }], { author: 'agent', agentId: by })
       : { ok: false, reason: 'user_unreachable', detail: 'no delivery configured' };
     const now = this.now();
     const set: Record<string, unknown> = {};
     if (!ticket.sla.firstRespondedAt) set['sla.firstRespondedAt'] = now;
+    // Not conditional on the status: the push has happened, so the ticket records it even if closed meanwhile.
     await Ticket.updateOne(
       { _id: id },
       { ...(Object.keys(set).length ? { $set: set } : {}), $push: { notes: { at: now, by, text, toUser: true, delivered: outcome.ok } } },

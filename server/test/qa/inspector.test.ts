@@ -5,7 +5,7 @@ import { loadInsightSettings } from '../../src/analytics/settings';
 import { ConversationStates } from '../../src/conversation/states';
 import { seedConversation } from '../support/conversations';
 import { EventBus } from '../../src/events/bus';
-import { Inspection, SessionStart } from '../../src/qa/models';
+import { Inspection, SessionStart, VoiceCall } from '../../src/qa/models';
 import { useTestDatabase } from '../support/database';
 import { serve } from '../support/http';
 import { seededRandom } from '../analytics/synthetic';
@@ -126,7 +126,9 @@ describe('voice-call transcripts through the API', () => {
       expect(byRule.turn_response.evidence).toEqual(['voice:call-20250604-0001#4', 'voice:call-20250604-0001#5']);
       expect(byRule.closing.evidence).toEqual(['voice:call-20250604-0001#5']);
 
+      // An identical retry gets the stored inspection with 200: nothing new was created.
       const again = await fetch(`${server.baseUrl}/api/qa/voice-calls`, { method: 'POST', headers, body: JSON.stringify(call) });
+      expect(again.status).toBe(200);
       expect(((await again.json()) as { _id: string })._id).toBe(inspection._id);
       expect(await Inspection.countDocuments({ kind: 'voice' })).toBe(1);
 
@@ -138,5 +140,72 @@ describe('voice-call transcripts through the API', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('voice-call intake', () => {
+  const start = Date.UTC(2025, 5, 5, 3);
+  const call = (overrides: Record<string, unknown> = {}) => ({
+    callId: 'call-20250605-0001', agentId: 'chenjing', customerId: '13900000000', startedAt: new Date(start).toISOString(),
+    turns: [
+      { speaker: 'agent', text: '您好，很高兴为您服务', startMs: 0, endMs: 3_000 },
+      { speaker: 'customer', text: '我想查一下理赔进度', startMs: 4_000, endMs: 6_000 },
+      { speaker: 'agent', text: '好的，已为您查询，款项今天到账，感谢来电，再见', startMs: 8_000, endMs: 15_000 },
+    ],
+    ...overrides,
+  });
+  let server: Awaited<ReturnType<typeof serve>>;
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` };
+  const post = async (body: unknown) => {
+    const res = await fetch(`${server.baseUrl}/api/qa/voice-calls`, { method: 'POST', headers, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+  beforeAll(async () => {
+    const { insight } = setup(start + 3_600_000);
+    server = await serve(createApp({ logger, bodyLimitBytes: 1 << 20, routers: insight.routers }));
+  });
+  afterAll(() => server.close());
+  beforeEach(async () => { await Promise.all([VoiceCall.deleteMany({}), Inspection.deleteMany({ kind: 'voice' })]); });
+
+  it.each([
+    ['null', null],
+    ['a boolean', true],
+    ['unparseable text', 'garbage'],
+    ['a date without a time zone', '2025-06-05 11:00'],
+    ['missing', undefined],
+  ])('refuses a startedAt that is %s with a message naming the field', async (_what, startedAt) => {
+    const res = await post(call({ startedAt }));
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_input');
+    expect(res.body.error.message).toMatch(/^startedAt: .*ISO 8601.*epoch milliseconds/);
+    expect(res.body.error.message).not.toContain('received Date');
+    expect(await VoiceCall.countDocuments({})).toBe(0);
+  });
+
+  it('takes startedAt as an ISO 8601 date-time with a zone or as epoch milliseconds', async () => {
+    const iso = await post(call({ startedAt: '2025-06-05T11:00:00+08:00' }));
+    expect(iso.status).toBe(201);
+    expect(new Date(iso.body.startedAt).getTime()).toBe(start);
+    const epoch = await post(call({ callId: 'call-20250605-0002', startedAt: start }));
+    expect(epoch.status).toBe(201);
+    expect(new Date(epoch.body.startedAt).getTime()).toBe(start);
+  });
+
+  it('refuses the same call id with different content (409), and answers an identical retry with the stored inspection (200)', async () => {
+    const first = await post(call());
+    expect(first.status).toBe(201);
+
+    const otherAgent = await post(call({ agentId: 'zhouyu' }));
+    expect(otherAgent.status).toBe(409);
+    expect(otherAgent.body.error).toMatchObject({ code: 'call_already_inspected', message: expect.stringContaining('call-20250605-0001') });
+    const otherTranscript = await post(call({ turns: [{ speaker: 'customer', text: '我要投诉', startMs: 0, endMs: 2_000 }] }));
+    expect(otherTranscript.status).toBe(409);
+    expect(otherTranscript.body.error.code).toBe('call_already_inspected');
+
+    const retry = await post(call({ startedAt: start })); // the same instant, written as epoch milliseconds
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual(first.body);
+    expect(await Inspection.countDocuments({ kind: 'voice' })).toBe(1);
+    expect((await VoiceCall.findById('call-20250605-0001').lean())!.agentId).toBe('chenjing');
   });
 });

@@ -6,6 +6,7 @@ import { AgentAction } from '../../src/agents/models';
 import type { ChannelName } from '../../src/conversation/types';
 import type { DomainEvents } from '../../src/events/types';
 import { Ticket } from '../../src/tickets/models';
+import { staffLookupOf } from '../../src/tickets/routes';
 import { TicketError } from '../../src/tickets/service';
 import type { TicketRecord } from '../../src/tickets/types';
 import { startDeskHarness, TEST_DESK_CONFIG, type DeskHarness } from '../agents/desk-harness';
@@ -75,7 +76,7 @@ describe('tickets', () => {
     await tickets.transition(ticket._id, 'resolved', 'zhangsan');
     const closed = await tickets.transition(ticket._id, 'closed', 'zhangsan');
     expect(closed.history.map((e) => e.to)).toEqual(['open', 'in_progress', 'waiting_for_user', 'in_progress', 'resolved', 'closed']);
-    await expect(tickets.transition(ticket._id, 'in_progress', 'zhangsan')).rejects.toMatchObject({ code: 'invalid_transition' });
+    await expect(tickets.transition(ticket._id, 'in_progress', 'zhangsan')).rejects.toMatchObject({ code: 'ticket_closed' });
     await expect(tickets.transition('T999999', 'in_progress', 'zhangsan')).rejects.toBeInstanceOf(TicketError);
   });
 
@@ -181,6 +182,109 @@ describe('tickets', () => {
   });
 });
 
+/** The staff ticket API as one signed-in agent or manager sees it. */
+async function staffApi(agentId: string) {
+  const token = await issueStaffToken(agentId);
+  return async (path: string, init: RequestInit = {}) => {
+    const res = await fetch(`${h.baseUrl}/api/agent/tickets${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers } });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+}
+const json = (method: string, body: unknown): RequestInit => ({ method, body: JSON.stringify(body) });
+
+describe('closed tickets', () => {
+  it('refuse changes, replies and status changes with ticket_closed, but still take internal notes', async () => {
+    const ticket = await ticketFromHandoff('u-closed', '我要投诉，理赔太慢');
+    const api = await staffApi('zhangsan');
+    expect((await api(`/${ticket._id}/status`, json('POST', { to: 'resolved' }))).status).toBe(200);
+    expect((await api(`/${ticket._id}/status`, json('POST', { to: 'closed' }))).status).toBe(200);
+    const closed = (await Ticket.findById(ticket._id).lean<TicketRecord>())!;
+    const sentBefore = h.toCustomer('u-closed').length;
+
+    for (const [path, init] of [
+      [`/${ticket._id}`, json('PATCH', { priority: 'urgent' })],
+      [`/${ticket._id}/replies`, json('POST', { text: '您的工单已处理完毕。' })],
+      [`/${ticket._id}/status`, json('POST', { to: 'in_progress' })],
+    ] as const) {
+      const res = await api(path, init);
+      expect(res.status).toBe(409);
+      expect(res.body.error).toMatchObject({ code: 'ticket_closed', message: expect.stringContaining(ticket._id) });
+    }
+    const after = (await Ticket.findById(ticket._id).lean<TicketRecord>())!;
+    expect(after.priority).toBe(closed.priority);
+    expect(after.sla).toEqual(closed.sla);
+    expect(after.status).toBe('closed');
+    expect(after.notes.filter((n) => n.toUser)).toEqual([]);
+    expect(h.toCustomer('u-closed')).toHaveLength(sentBefore);
+
+    const noted = await api(`/${ticket._id}/notes`, json('POST', { text: '复盘：首次响应超时，已与组长沟通。' }));
+    expect(noted.status).toBe(200);
+    expect(noted.body.notes).toEqual([expect.objectContaining({ by: 'zhangsan', text: '复盘：首次响应超时，已与组长沟通。', toUser: false })]);
+  });
+
+  it('a resolved ticket can still be reopened and changed', async () => {
+    const ticket = await ticketFromHandoff('u-reopen', '理赔 转人工');
+    const api = await staffApi('zhangsan');
+    await api(`/${ticket._id}/status`, json('POST', { to: 'resolved' }));
+    expect((await api(`/${ticket._id}`, json('PATCH', { priority: 'high' }))).status).toBe(200);
+    expect((await api(`/${ticket._id}/status`, json('POST', { to: 'in_progress' }))).body).toMatchObject({ status: 'in_progress' });
+  });
+});
+
+describe('ticket assignees, teams and priority', () => {
+  it('refuse an assignee or team the agent directory does not know, naming the field', async () => {
+    const ticket = await ticketFromHandoff('u-ghost', '理赔 转人工');
+    const api = await staffApi('zhangsan');
+
+    const unknownAgent = await api(`/${ticket._id}`, json('PATCH', { assigneeId: 'nobody-here' }));
+    expect(unknownAgent.status).toBe(422);
+    expect(unknownAgent.body.error).toMatchObject({ code: 'unknown_assignee', message: expect.stringContaining('nobody-here'), details: { field: 'assigneeId' } });
+    const unknownTeam = await api(`/${ticket._id}`, json('PATCH', { team: 'no-such-team' }));
+    expect(unknownTeam.status).toBe(422);
+    expect(unknownTeam.body.error).toMatchObject({ code: 'unknown_team', message: expect.stringContaining('no-such-team'), details: { field: 'team' } });
+    expect((await api(`/${ticket._id}`, json('PATCH', { assigneeId: 'nobody-here', team: 'no-such-team' }))).status).toBe(422);
+    const unchanged = (await Ticket.findById(ticket._id).lean<TicketRecord>())!;
+    expect([unchanged.assigneeId, unchanged.team]).toEqual([ticket.assigneeId, ticket.team]);
+
+    const opened = await api('/', json('POST', { conversationId: ticket.conversationId, description: '客户来电催办', assigneeId: 'ghost' }));
+    expect(opened.status).toBe(422);
+    expect(opened.body.error).toMatchObject({ code: 'unknown_assignee', details: { field: 'assigneeId' } });
+    expect(await Ticket.countDocuments({ conversationId: ticket.conversationId })).toBe(1);
+
+    const moved = await api(`/${ticket._id}`, json('PATCH', { assigneeId: 'lisi', team: 'policy' }));
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ assigneeId: 'lisi', team: 'policy' });
+    expect((await api('/', json('POST', { conversationId: ticket.conversationId, description: '客户来电催办', assigneeId: 'wangwu' }))).status).toBe(201);
+  });
+
+  it('can be checked against the agent directory itself (agents.yaml teams, synced agents)', async () => {
+    const lookup = staffLookupOf(h.desk.directory);
+    expect(await Promise.all([lookup.agentExists('zhangsan'), lookup.agentExists('nobody-here')])).toEqual([true, false]);
+    expect(await Promise.all([lookup.teamExists('policy'), lookup.teamExists('no-such-team')])).toEqual([true, false]);
+  });
+
+  it('let only a manager lower a priority (it relaxes the SLA); any agent may raise one', async () => {
+    const complaint = await ticketFromHandoff('u-lower', '我要投诉，理赔太慢');
+    expect(complaint.priority).toBe('high');
+    const agent = await staffApi('lisi'); // another team's agent
+
+    const refused = await agent(`/${complaint._id}`, json('PATCH', { priority: 'low' }));
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({ code: 'manager_required', message: expect.stringContaining('high') });
+    const kept = (await Ticket.findById(complaint._id).lean<TicketRecord>())!;
+    expect(kept.priority).toBe('high');
+    expect(kept.sla).toEqual(complaint.sla);
+
+    expect((await agent(`/${complaint._id}`, json('PATCH', { priority: 'urgent' }))).body).toMatchObject({ priority: 'urgent' });
+
+    const manager = await staffApi('zhaojl');
+    const lowered = await manager(`/${complaint._id}`, json('PATCH', { priority: 'low' }));
+    expect(lowered.status).toBe(200);
+    expect(lowered.body).toMatchObject({ priority: 'low' });
+    expect(new Date(lowered.body.sla.firstResponseDueAt).getTime() - new Date(complaint.openedAt).getTime()).toBe(480 * MINUTE);
+  });
+});
+
 describe('SLA clocks and service hours', () => {
   // Agents on duty 09:00–21:00 Beijing time; urgent (regulator) targets run around the clock.
   const config = {
@@ -239,7 +343,7 @@ describe('SLA clocks and service hours', () => {
     const resumed = await tickets.transition(ticket._id, 'in_progress', 'zhangsan');
     expect(new Date(resumed.sla.resolutionDueAt)).toEqual(beijing('2026-03-05T10:00:00'));
     // And a new priority counts its targets in opening hours from when the ticket was opened.
-    const lowered = await tickets.update(ticket._id, { priority: 'normal' }, 'zhangsan');
+    const lowered = await tickets.update(ticket._id, { priority: 'normal' }, 'zhaojl', { mayLowerPriority: true });
     expect(new Date(lowered.sla.firstResponseDueAt)).toEqual(beijing('2026-03-03T11:00:00'));
   });
 });
