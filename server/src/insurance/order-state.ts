@@ -1,6 +1,8 @@
 /**
  * The order's life, as the only place that says which moves are allowed. Every write moves the order with a
  * conditional update on the current status, so two notifies or a notify and a cancel can never both win.
+ * closed → paid is for money WeChat Pay took before its close took effect (a late notify, or the expiry job's
+ * query); a close the payment provider accepted means no payment follows (the demo gateway records which came first).
  *
  *   created ──prepay──▶ paying ──notify──▶ paid ──policy──▶ issued ──surrender──▶ refunding ──▶ refunded
  *      │                  │  ▲ (new prepay)                                          │  ▲

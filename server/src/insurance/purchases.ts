@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { LeaseBusyError, withLease } from '../db/lease';
 import { conflict, HttpError, notFound } from '../http/errors';
 import type { Logger } from '../logging/logger';
 import type { PaymentGateway } from '../payments/gateway';
@@ -30,6 +32,9 @@ import { readIdCard, RELATION_LABELS, type IdCardInfo } from './validation';
 const PAY_WINDOW_MS = 2 * 3_600_000;
 const MIN_PARENT_CHILD_GAP_YEARS = 16;
 const MIN_SPOUSE_AGE = 20;
+const YUAN = 100;
+/** Unpaid or paid-but-not-issued: an order that may still become a policy. */
+const PENDING_ORDER_STATUSES: OrderStatus[] = ['created', 'paying', 'paid'];
 
 function productFor(catalog: ProductCatalog, productId: string): Product {
   const product = catalog.get(productId);
@@ -48,6 +53,45 @@ function quoteOrThrow(product: Product, request: Parameters<typeof quote>[1], to
   }
 }
 
+/**
+ * Cover of products without trips starts at 00:00 the day after payment (policies.ts, "次日零时生效") and is priced
+ * on the insured's age today; only trip terms take a start date and a number of days. Refused rather than ignored,
+ * so a buyer never believes in a start date the policy will not have.
+ */
+function refuseTripFieldsOutsideTrips(product: Product, body: Pick<QuoteRequestBody, 'termId' | 'startDate' | 'tripDays'>): void {
+  const term = product.terms.find((t) => t.id === body.termId);
+  if (!term || 'tripDays' in term.coverage) return;
+  for (const field of ['startDate', 'tripDays'] as const) {
+    if (body[field] !== undefined) {
+      throw fieldError(400, 'field_not_applicable', field, `does not apply to ${product.name}: its cover starts at 00:00 the day after payment; only trip products take startDate and tripDays`);
+    }
+  }
+}
+
+/** The parts of an order that make it the same purchase: a second one with equal content is a double submit. */
+function purchaseContentOf(order: OrderRecord): string {
+  const person = (p: PersonRecord) => [p.name, p.idCard, p.phone ?? null];
+  return JSON.stringify([
+    order.productId,
+    order.planId,
+    order.termId,
+    Object.keys(order.options ?? {}).sort().map((key) => [key, order.options[key]]),
+    order.sumInsuredFen,
+    order.premiumFen,
+    order.startDate ?? null,
+    order.tripDays ?? null,
+    person(order.policyholder),
+    [...person(order.insured), order.insured.relation],
+    order.beneficiary.type,
+    order.beneficiary.people.map((b) => [b.name, b.idCard, b.relation, b.sharePercent]),
+    order.healthAnswers.map((a) => [a.questionId, a.answer]),
+  ]);
+}
+
+/** The lease serialising orders of one product for one insured person (the ID number hashed: lease names show in errors). */
+const orderLeaseName = (productId: string, insuredIdCard: string) =>
+  `order:${productId}:${createHash('sha256').update(insuredIdCard).digest('hex').slice(0, 24)}`;
+
 const idInfo = (idCard: string): IdCardInfo => {
   const read = readIdCard(idCard);
   // The request schema already refused malformed numbers; this is the typed read of a valid one.
@@ -58,6 +102,7 @@ const idInfo = (idCard: string): IdCardInfo => {
 /** POST /quotes: price and eligibility; a refusal is a quote with reasons, not an error. */
 export function priceQuote(catalog: ProductCatalog, body: QuoteRequestBody, now: Date): Quote {
   const product = productFor(catalog, body.productId);
+  refuseTripFieldsOutsideTrips(product, body);
   let birthDate = body.insured.birthDate;
   if (body.insured.idCard) {
     const fromId = idInfo(body.insured.idCard).birthDate;
@@ -99,6 +144,7 @@ export class Purchases implements PaymentNotifyHandler {
     const now = this.now();
     const today = chinaDate(now);
     const product = productFor(this.deps.catalog, body.productId);
+    refuseTripFieldsOutsideTrips(product, body);
 
     const holderId = idInfo(body.policyholder.idCard);
     const policyholder: PersonRecord = {
@@ -163,8 +209,66 @@ export class Purchases implements PaymentNotifyHandler {
       createdAt: now,
       updatedAt: now,
     };
-    await InsuranceOrder.create(order);
-    return order;
+    // One decision at a time per insured person and product, on every instance: two requests at once would both
+    // see no earlier order and both insert.
+    try {
+      return await withLease(
+        orderLeaseName(product.id, insured.idCard),
+        async () => {
+          const twin = await this.unpaidTwinOf(order, now);
+          if (twin) return twin;
+          await this.refuseAboveSumInsuredCap(product, order, priced.insuredAge.years, now);
+          await InsuranceOrder.create(order);
+          return order;
+        },
+        { waitMs: 10_000 },
+      );
+    } catch (err) {
+      if (err instanceof LeaseBusyError) throw unavailable('order_busy', 'another order for this insured person is being placed; please try again');
+      throw err;
+    }
+  }
+
+  /**
+   * The same customer's unpaid order with the same content, still payable. It is returned instead of a second
+   * order: a double tap or a resubmit after a lost answer then leads to the one order to pay (the mini-program goes
+   * on to its pay page), and never to two policies for one purchase.
+   */
+  private async unpaidTwinOf(order: OrderRecord, now: Date): Promise<OrderRecord | undefined> {
+    const unpaid = await InsuranceOrder.find({ customerId: order.customerId, productId: order.productId, status: { $in: ['created', 'paying'] } })
+      .sort({ createdAt: -1 })
+      .lean<OrderRecord[]>();
+    const content = purchaseContentOf(order);
+    return unpaid.find((o) => o.payBy > now && o.insured.idCard === order.insured.idCard && purchaseContentOf(o) === content);
+  }
+
+  /**
+   * The product's sum-insured cap for the insured's age (maxByAge) holds per person, not per order: their policies
+   * in force plus orders that may still become policies (whoever bought them) plus this one must stay within it.
+   */
+  private async refuseAboveSumInsuredCap(product: Product, order: OrderRecord, insuredAgeYears: number, now: Date): Promise<void> {
+    const plan = product.plans.find((p) => p.id === order.planId);
+    const cap = product.sumInsured?.maxByAge.find((c) => c.maxAge >= insuredAgeYears);
+    // Fixed-sum plans are not under the chosen-sum cap (as in the quote).
+    if (!cap || plan?.sumInsuredYuan !== undefined) return;
+    const capFen = cap.maxYuan * YUAN;
+    const sameInsured = { productId: product.id, 'insured.idCard': order.insured.idCard };
+    const policies = await Policy.find({ ...sameInsured, status: 'in_force', endsAt: { $gt: now } }).lean<PolicyRecord[]>();
+    const pending = await InsuranceOrder.find({ ...sameInsured, status: { $in: PENDING_ORDER_STATUSES } }).lean<OrderRecord[]>();
+    const counted = new Set(policies.map((p) => p.orderId));
+    // An unpaid order past its pay window can no longer be paid (its prepay expired with it).
+    const stillPending = pending.filter((o) => !counted.has(o._id) && (o.status === 'paid' || o.payBy > now));
+    const existingFen = [...policies, ...stillPending].reduce((sum, r) => sum + r.sumInsuredFen, 0);
+    if (existingFen + order.sumInsuredFen <= capFen) return;
+    const wan = (fen: number) => `${fen / YUAN / 10_000}万元`;
+    throw fieldError(
+      422,
+      'sum_insured_cap_exceeded',
+      'sumInsuredFen',
+      `被保险人${insuredAgeYears}周岁，本产品累计最高可投保额${wan(capFen)}；已有有效保单及未完成订单合计${wan(existingFen)}，` +
+        `本单最多还可投保${wan(Math.max(capFen - existingFen, 0))}（未支付的订单可取消后重新下单）`,
+      { capFen, existingFen, remainingFen: Math.max(capFen - existingFen, 0) },
+    );
   }
 
   private insuredOf(body: OrderRequestBody, holder: PersonRecord, product: Product, today: CalendarDate): InsuredRecord {
@@ -294,6 +398,11 @@ export class Purchases implements PaymentNotifyHandler {
       this.deps.logger?.warn({ orderId: order._id }, 'payer differs from the ordering customer');
     }
     let current = order;
+    if (current.status === 'closed') {
+      // WeChat Pay refuses a payment after a successful close, so money on a closed order was paid before the close
+      // took effect: the customer paid, and gets the policy (with its cooling-off period to surrender).
+      this.deps.logger?.warn({ orderId: order._id }, 'payment arrived for a closed order; issuing the policy');
+    }
     if (canMoveOrder(current.status, 'paid')) {
       const paidAt = transaction.success_time ? new Date(transaction.success_time) : now;
       const payment = {

@@ -55,6 +55,29 @@ describe('mini-program chat API', () => {
     expect((await poll('mp-user-1')).messages.some((m) => m.text.includes('小李'))).toBe(false);
   });
 
+  it('takes an ISO timestamp with an offset as the poll cursor (encoded or with a bare "+"), and refuses garbage naming after', async () => {
+    await send('mp-user-4', { text: '你好', clientMessageId: 'c-00000004' });
+    const { cursor } = await poll('mp-user-4');
+    /** The same instant written in China time, e.g. 2026-11-25T08:00:00.000+08:00. */
+    const chinaTime = (instant: Date) => `${new Date(instant.getTime() + 8 * 3_600_000).toISOString().slice(0, 23)}+08:00`;
+    const justBefore = chinaTime(new Date(new Date(cursor).getTime() - 1));
+    const get = (query: string) => fetch(`${http.baseUrl}/api/mp/chat/messages?${query}`, { headers: { 'x-test-user': 'mp-user-4' } });
+
+    const encoded = await get(`after=${encodeURIComponent(justBefore)}`);
+    expect(encoded.status).toBe(200);
+    expect(((await encoded.json()) as { messages: unknown[] }).messages.length).toBeGreaterThan(0);
+    // Typed by hand, "+08:00" reaches the server as " 08:00" (a "+" in a query string is a space).
+    const bare = await get(`after=${chinaTime(new Date(cursor))}`);
+    expect(bare.status).toBe(200);
+    expect(((await bare.json()) as { messages: unknown[] }).messages).toEqual([]);
+
+    for (const garbage of ['yesterday', '2026-11-25', '2026-13-45T99:00:00+08:00']) {
+      const refused = await get(`after=${encodeURIComponent(garbage)}`);
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: { code: string; message: string } }).error.message).toMatch(/after/);
+    }
+  });
+
   it('refuses bad input with a 400 naming the field, and strangers with 401', async () => {
     const bad = await send('mp-user-3', { text: '', clientMessageId: 'short' });
     expect(bad.status).toBe(400);

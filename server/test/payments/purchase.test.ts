@@ -202,9 +202,23 @@ describe('unpaid orders', () => {
     expect(pay).toMatchObject({ status: 409, body: { error: { code: 'order_not_payable' } } });
   });
 
+  it('still issues the policy when WeChat Pay reports a payment made before its close took effect (late notify)', async () => {
+    const orderNumber = await prepaidOrder(MEDICAL_ORDER);
+    expect((await world.api('POST', `/api/mp/orders/${orderNumber}/cancel`, { token: mother.token })).body.status).toBe('closed');
+    const atPay = world.pay.orders.get(orderNumber);
+    if (!atPay) throw new Error('fake lost the order');
+    atPay.tradeState = 'NOTPAY'; // the money was taken all the same: the notify says SUCCESS
+    expect((await world.pay.sendNotify(notifyUrl(), orderNumber)).status).toBe(204);
+    const order = await InsuranceOrder.findById(orderNumber).lean();
+    expect(order?.status).toBe('issued');
+    expect(order?.history.map((h) => h.to)).toEqual(['created', 'paying', 'closed', 'paid', 'issued']);
+    expect(await Policy.countDocuments({ orderId: orderNumber })).toBe(1);
+  });
+
   it('closes orders left unpaid, and issues the ones WeChat Pay says were paid (lost notify)', async () => {
     const unpaid = await prepaidOrder(MEDICAL_ORDER);
-    const paidSilently = await prepaidOrder(MEDICAL_ORDER);
+    // Another purchase (an identical one would be the same order).
+    const paidSilently = await prepaidOrder({ ...MEDICAL_ORDER, options: { socialInsurance: 'no' } });
     const atPay = world.pay.orders.get(paidSilently);
     if (!atPay) throw new Error('fake lost the order');
     Object.assign(atPay, { tradeState: 'SUCCESS', transactionId: '4200000000000000000000000999', successTime: '2025-04-01T10:00:00+08:00' });

@@ -29,6 +29,15 @@ export interface ChatMessage {
   createdAt: string;
 }
 
+/**
+ * The poll cursor: an ISO date-time in UTC or with an offset (2026-11-25T00:00:00+08:00). An unencoded "+" in a
+ * query string arrives as a space, so a space before the offset is read as the "+" it was.
+ */
+const pollCursorField = z.preprocess(
+  (value) => (typeof value === 'string' ? value.replace(/^(\d{4}-\d{2}-\d{2}T[\d:.]+) (\d{2}:?\d{2})$/, '$1+$2') : value),
+  z.string().datetime({ offset: true, message: 'must be an ISO date-time, e.g. 2026-11-25T00:00:00+08:00' }),
+);
+
 /** Who is calling: resolved by the mini-program session middleware (a `code2session` login). */
 export type ChatUserResolver = (ctx: Context) => Promise<{ userId: string }>;
 
@@ -145,7 +154,7 @@ export function miniProgramChatRoutes(deps: {
   router.get('/messages', async (ctx) => {
     const { userId } = await deps.resolveUser(ctx);
     const query = validate(
-      z.object({ after: z.string().datetime({ message: 'must be an ISO date-time' }).optional(), limit: z.coerce.number().int().min(1).max(100).default(50) }),
+      z.object({ after: pollCursorField.optional(), limit: z.coerce.number().int().min(1).max(100).default(50) }),
       ctx.query,
       'query',
     );
