@@ -28,7 +28,9 @@ function describeForAgent(claim: ClaimRecord): string {
 
 /**
  * Claims handling for the agent desk's /claim command: the same move as `POST /api/staff/claims/:id/transitions`
- * (validation, allowed transitions, sum-insured check, timeline entry, subscription notice to the customer).
+ * (validation, allowed transitions, the payout checks — policy not void, paid ≤ approved, the sum insured over all
+ * claims of the policy, one claim per payment reference —, timeline entry, subscription notice to the customer).
+ * A refusal's message is what the agent reads after "无法处理案件 …", so the claims code words it for them.
  */
 export function agentClaimHandling(claims: Claims): ClaimHandling {
   return {

@@ -28,6 +28,7 @@ export const CLAIM_STATUS_LABELS: Record<ClaimStatus, string> = {
   paid: '已赔付',
 };
 
+/** Not finished: approved counts, its payment is still due. Rejected and paid are final. */
 export const OPEN_CLAIM_STATUSES: readonly ClaimStatus[] = ['reported', 'documents_needed', 'under_review', 'approved'];
 /** While a claim is in these, the customer may add documents. */
 export const CLAIM_STATUSES_ACCEPTING_DOCUMENTS: readonly ClaimStatus[] = ['reported', 'documents_needed', 'under_review'];

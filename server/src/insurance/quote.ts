@@ -197,9 +197,11 @@ export function quote(product: Product, request: QuoteRequest, today: CalendarDa
   const sumInsuredFen = resolveSumInsuredFen(product, plan, request.sumInsuredFen);
   const reasons: EligibilityReason[] = [];
 
+  // A wrong date, not a person too young to insure: the buyer must correct it.
+  if (request.insuredBirthDate > today) throw new QuoteInputError('insured.birthDate', `is in the future (${request.insuredBirthDate})`);
   const age = ageOn(request.insuredBirthDate, today);
   const { minDays, minYears, maxYears } = product.insuredAge;
-  const tooYoung = age.days < 0 || (minDays !== undefined ? age.days < minDays : age.years < (minYears ?? 0));
+  const tooYoung = minDays !== undefined ? age.days < minDays : age.years < (minYears ?? 0);
   if (tooYoung) {
     reasons.push({ field: 'insured', code: 'insured_too_young', message: `被保险人年龄不符合投保要求（${ageText(product)}）` });
   } else if (age.years > maxYears) {

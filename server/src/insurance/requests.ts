@@ -8,12 +8,22 @@ import {
   idCardField,
   personNameField,
   phoneField,
+  textField,
 } from './validation';
 
 /** Request bodies of the insurance API. Shape and format problems are 400s naming the field (through validate()). */
 
 const id = z.string().trim().min(1, 'is required').max(64);
-const fen = z.number().int('must be a whole number of fen (分)').positive();
+/**
+ * The largest amount of money the API takes anywhere: ¥100,000,000. Far above any premium, sum insured or claim we
+ * sell, and far below where doubles stop counting fen exactly (2^53).
+ */
+export const MAX_AMOUNT_FEN = 10_000_000_000;
+const fen = z
+  .number()
+  .int('must be a whole number of fen (分)')
+  .positive()
+  .max(MAX_AMOUNT_FEN, `must be at most ${MAX_AMOUNT_FEN} fen (¥100,000,000)`);
 
 const pricing = {
   productId: id,
@@ -87,7 +97,7 @@ export const orderRequestSchema = z
   });
 export type OrderRequestBody = z.infer<typeof orderRequestSchema>;
 
-export const surrenderRequestSchema = z.object({ reason: z.string().trim().max(100).optional() }).strict();
+export const surrenderRequestSchema = z.object({ reason: textField({ max: 100 }).optional() }).strict();
 
 export const claimReportSchema = z
   .object({
@@ -96,8 +106,8 @@ export const claimReportSchema = z
       .object({
         kind: z.enum(INCIDENT_KINDS),
         occurredOn: calendarDateField,
-        description: z.string().trim().min(5, 'must say what happened (at least 5 characters)').max(1000),
-        place: z.string().trim().max(100).optional(),
+        description: textField({ min: 5, minMessage: 'must say what happened (at least 5 characters)', max: 1000, multiline: true }),
+        place: textField({ max: 100 }).optional(),
         estimatedAmountFen: fen.optional(),
       })
       .strict(),
@@ -109,7 +119,7 @@ export type ClaimReportBody = z.infer<typeof claimReportSchema>;
 export const documentUploadSchema = z
   .object({
     kind: z.enum(DOCUMENT_KINDS),
-    fileName: z.string().trim().min(1).max(120),
+    fileName: textField({ min: 1, max: 120 }),
     /** The file's bytes, base64 (wx.getFileSystemManager().readFile({encoding:'base64'})). */
     contentBase64: z.string().min(1, 'is required').regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
   })
@@ -119,16 +129,16 @@ export type DocumentUploadBody = z.infer<typeof documentUploadSchema>;
 export const claimTransitionSchema = z
   .object({
     to: z.enum(CLAIM_STATUSES),
-    note: z.string().trim().max(200).optional(),
+    note: textField({ max: 200, multiline: true }).optional(),
     /** documents_needed: what the customer must send. */
-    neededDocuments: z.array(z.string().trim().min(1).max(50)).max(20).optional(),
+    neededDocuments: z.array(textField({ min: 1, max: 50 })).max(20).optional(),
     /** approved: the amount agreed. */
     approvedAmountFen: fen.optional(),
     /** paid: the amount paid (defaults to the approved amount) and the payment's reference. */
     paidAmountFen: fen.optional(),
-    paymentReference: z.string().trim().min(1).max(64).optional(),
+    paymentReference: textField({ min: 1, max: 64 }).optional(),
     /** rejected: why, in words the customer will read. */
-    rejectionReason: z.string().trim().min(1).max(200).optional(),
+    rejectionReason: textField({ min: 1, max: 200, multiline: true }).optional(),
   })
   .strict()
   .superRefine((value, ctx) => {

@@ -17,6 +17,7 @@ describe('claims handled by WeCom command', () => {
   let desk: DeskHarness;
   let claimNumber: string;
   let token: string;
+  let policyNumber: string;
   const lastToAgent = () => desk.textsTo('zhangsan').at(-1) ?? '';
 
   beforeAll(async () => {
@@ -25,7 +26,7 @@ describe('claims handled by WeCom command', () => {
     await desk.reset();
     const mother = await world.login();
     token = mother.token;
-    const { policyNumber } = await world.buy(token, medicalOrderFor(MOTHER));
+    ({ policyNumber } = await world.buy(token, medicalOrderFor(MOTHER)));
     world.advance(40 * DAY); // past the waiting period (the mini-program session has lapsed: log in again)
     ({ token } = await world.login({ openId: mother.openId }));
     const reported = await world.api('POST', '/api/mp/claims', {
@@ -69,6 +70,23 @@ describe('claims handled by WeCom command', () => {
     expect(mine.body.timeline.map((t: { status: string }) => t.status)).toEqual(['reported', 'documents_needed', 'under_review', 'approved', 'paid']);
     await world.insurance.notices.settled();
     expect(world.subscriptionMessages(TEMPLATES.claimProgress).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('refuses a second claim paid with the same payment reference, or approved above what the policy has left', async () => {
+    const second = await world.api('POST', '/api/mp/claims', {
+      token, body: { policyId: policyNumber, incident: { kind: 'accident', occurredOn: chinaDate(new Date(world.now.getTime() - DAY)), description: '打球扭伤脚踝，门诊治疗' }, contactPhone: MOTHER.phone },
+    });
+    expect(second.status).toBe(201);
+    const number = second.body.claimNumber;
+    await desk.agentSays('zhangsan', `/claim ${number} 审核`);
+    await desk.agentSays('zhangsan', `/claim ${number} 通过 300万`);
+    expect(lastToAgent()).toContain(`无法处理案件 ${number}`);
+    expect(lastToAgent()).toContain('超出保额');
+    await desk.agentSays('zhangsan', `/claim ${number} 通过 2000`);
+    await desk.agentSays('zhangsan', `/claim ${number} 赔付 BANK-20250420-001`);
+    expect(lastToAgent()).toContain(`无法处理案件 ${number}`);
+    expect(lastToAgent()).toContain(`付款流水号 BANK-20250420-001 已用于案件 ${claimNumber}`);
+    expect((await world.api('GET', `/api/mp/claims/${number}`, { token })).body.status).toBe('approved');
   });
 
   it('tells the agent why a move is refused, and changes nothing', async () => {
