@@ -314,7 +314,9 @@ function decideOn(
   const reasons = handoffReasons(text, understanding, state, rules, topFacts);
   if (reasons.length) {
     // The question, when it was understood: where no agent can take over, it is still answered (with where humans are).
-    const understood = top && top.confidence >= rules.answer.minConfidence && !topFacts?.needsProduct ? { subIntentId: top.subIntentId } : {};
+    // Not a request for a human itself ("转人工"): its answer would only repeat where humans are.
+    const answerable = top && top.confidence >= rules.answer.minConfidence && !topFacts?.needsProduct && !rules.explicitRequestSubIntents.includes(top.subIntentId);
+    const understood = answerable ? { subIntentId: top.subIntentId } : {};
     return { action: 'handoff', reasons, reason: `hand off: ${reasons.join(', ')}`, ...understood };
   }
   if (noContent) return { action: 'acknowledge', reason: 'nothing but symbols or emoji' };

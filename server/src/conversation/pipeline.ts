@@ -267,9 +267,11 @@ export class ConversationPipeline {
         // Nobody can take over here: answer what was understood, and say where humans are.
         if (!decision.subIntentId) return [{ kind: 'text', text: replies.handoffUnavailable }];
         const answer = { action: 'answer' as const, subIntentId: decision.subIntentId, solutionId: '', confidence: 1, reason: decision.reason };
-        const answered = await this.answer(answer, inbound, understanding, state, conversation);
+        const [answered] = await this.answer(answer, inbound, understanding, state, conversation);
         if (answer.solutionId) decision.solutionId = answer.solutionId;
-        return [...answered, { kind: 'text', text: replies.handoffUnavailable }];
+        // One message, not two: a push spends the user's customer-service quota per message.
+        if (answered?.kind !== 'text') return [{ kind: 'text', text: replies.handoffUnavailable }];
+        return [{ ...answered, text: `${answered.text}\n\n${replies.handoffUnavailable}` }];
       }
       case 'welcome':
         return [{ kind: 'text', text: replies.welcome }];

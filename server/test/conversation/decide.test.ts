@@ -159,6 +159,7 @@ describe('decide', () => {
   it('names the question it understood when it hands off (answered where no agent can take over)', () => {
     expect(run('我要退保', understanding([['surrender/x/y', 0.9]]))).toMatchObject({ action: 'handoff', subIntentId: 'surrender/x/y' });
     expect(run('转人工', understanding([['a/b/answerable', 0.2]]))).not.toHaveProperty('subIntentId');
+    expect(run('转人工', understanding([['small-talk/human/request', 0.98]]))).not.toHaveProperty('subIntentId');
   });
 
   it.each(['😭😭', '？？？', '……', '。', '👍'])('matches no question for nothing but symbols or emoji: %s', (text) => {

@@ -190,7 +190,8 @@ describe('conversation pipeline', () => {
     const { pipeline } = pipelineWithEvents(undefined, false);
     const result = await pipeline.handle(text('u-no-desk-answer', '我要投诉，到底怎么报案'));
     expect(result.decision).toMatchObject({ action: 'handoff', reasons: ['complaint'], subIntentId: 'claim-report/how/online' });
-    expect(result.replies.map((r) => ('text' in r ? r.text : ''))).toEqual(['答案:claim-report/how/online', loadWechatConfig().replies.handoffUnavailable]);
+    // One message (a push spends the customer-service quota per message).
+    expect(result.replies).toEqual([{ kind: 'text', text: `答案:claim-report/how/online\n\n${loadWechatConfig().replies.handoffUnavailable}` }]);
     // With a desk the agent answers: the handoff text alone.
     const withDesk = await pipelineWithEvents().pipeline.handle(text('u-desk-answer', '我要投诉，到底怎么报案'));
     expect(withDesk.replies).toEqual([{ kind: 'text', text: loadWechatConfig().replies.handoff }]);

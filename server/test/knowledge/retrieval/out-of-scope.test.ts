@@ -184,6 +184,7 @@ describe('confidence on questions the knowledge does not cover', () => {
     ['甲亢能买保险吗', /chronic-conditions\/thyroid-function/],
     ['人在美国可以给国内的父母投保吗', /eligibility\/overseas-applicant/],
     ['国内旅游要买什么保险', /travel\/domestic-travel/],
+    ['理赔的资料', /documents-by-product\/document-list/],
   ])('general questions keep their answers: %s', (query, expected) => {
     const [top] = full.search(query, 5);
     expect(top.id).toMatch(expected);
