@@ -83,6 +83,7 @@ export function truncateUtf8(text: string, maxBytes: number): string {
 
 const clip = (text: string, max: number) => ([...text].length > max ? `${[...text].slice(0, max - 1).join('')}…` : text);
 
+
 /** Escapes text placed inside the textcard's <div> markup. */
 const html = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -123,7 +124,7 @@ export function escalationCard(brief: EscalationBrief, url: string): { title: st
   ];
   if (brief.facts.length) parts.push(`<div class="normal">${html(brief.facts.map((f) => `${f.label}：${f.value}`).join('；'))}</div>`);
   const lastUser = [...brief.turns].reverse().find((t) => t.who === 'user');
-  if (lastUser) parts.push(`<div class="gray">客户：${html(clip(lastUser.text, 60))}</div>`);
+  if (lastUser) parts.push(`<div class="gray">客户：${html(clip(maskPersonalData(lastUser.text), 60))}</div>`);
   parts.push('<div class="normal">回复「接入」或 /accept 接入</div>');
   let description = '';
   for (const part of parts) {

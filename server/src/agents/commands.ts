@@ -85,7 +85,12 @@ const BARE_NO_ARGS = new Map<string, CommandName>(Object.entries({
 } satisfies Record<string, CommandName>));
 const BARE_WITH_ARGS = new Map<string, CommandName>(Object.entries({ 转接: 'transfer', 工单: 'ticket', 搜索: 'kb' } satisfies Record<string, CommandName>));
 
-const SESSION_REF = /^#(\d{1,9})$/;
+// Agents type the ref with a full-width ＃ from a Chinese keyboard as often as with #.
+const SESSION_REF = /^[#＃](\d{1,9})$/;
+/** `#1024` opening a message, ended by a space or the punctuation agents put after it ("#1024，您好"). */
+const LEADING_SESSION_REF = /^[#＃](\d{1,9})(?:[\s,，:：、]+|$)/;
+/** A no-argument alias naming its session after it: "接入 #1024", "结束#1024". */
+const BARE_WITH_SESSION_REF = /^(\S+?)\s*[#＃](\d{1,9})$/;
 
 function splitSessionRef(words: string[]): { session?: string; rest: string[] } {
   const index = words.findIndex((w) => SESSION_REF.test(w));
@@ -126,7 +131,7 @@ function build(name: CommandName, args: string, leadingSession?: string): AgentC
 export function parseAgentCommand(input: string): AgentCommand {
   let text = input.trim();
   let session: string | undefined;
-  const leading = /^#(\d{1,9})(?:\s+|$)/.exec(text);
+  const leading = LEADING_SESSION_REF.exec(text);
   if (leading) {
     session = leading[1];
     text = text.slice(leading[0].length).trim();
@@ -134,13 +139,19 @@ export function parseAgentCommand(input: string): AgentCommand {
   if (!text) return { kind: 'invalid', message: '消息为空' };
 
   if (text.startsWith('/') || text.startsWith('／')) {
-    const match = /^[/／](\S+)\s*([\s\S]*)$/.exec(text)!;
+    // The name ends at a space or a session ref ("/end#1024"); a slash with no name is a slip, not a reply.
+    const match = /^[/／]([^\s#＃]+)\s*([\s\S]*)$/.exec(text);
+    if (!match) return { kind: 'invalid', message: '指令名应紧跟在 / 之后，例如 /end；发送 /help 查看可用指令' };
     const name = SLASH.get(match[1].toLowerCase());
     if (!name) return { kind: 'invalid', message: `未知指令 /${match[1]}，发送 /help 查看可用指令` };
     return build(name, match[2], session);
   }
   const bare = BARE_NO_ARGS.get(text);
   if (bare) return build(bare, '', session);
+  // Without this, "接入 #1024" was a reply: sent to the customer in focus, and another offer accepted.
+  const bareWithRef = BARE_WITH_SESSION_REF.exec(text);
+  const bareNamed = bareWithRef && BARE_NO_ARGS.get(bareWithRef[1]);
+  if (bareNamed) return build(bareNamed, '', session ?? bareWithRef[2]);
   const withArgs = /^(转接|工单|搜索)[\s:：]+([\s\S]+)$/.exec(text);
   if (withArgs) return build(BARE_WITH_ARGS.get(withArgs[1])!, withArgs[2], session);
   return { kind: 'reply', text, session };

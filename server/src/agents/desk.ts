@@ -1,3 +1,4 @@
+import { Types } from 'mongoose';
 import { fillTemplate, type ReplyTexts } from '../config/wechat-config';
 import type { PushAuthor, UserDelivery } from '../conversation/delivery';
 import type { MessageDoc } from '../conversation/models';
@@ -23,17 +24,20 @@ import {
 import { AGENT_HELP, parseAgentCommand, type AgentCommand, type ClaimChange } from './commands';
 import { HttpError } from '../http/errors';
 import { managersFor, type AgentDeskConfig } from './config';
-import { maskMentions } from '../nlu/masking';
+import { asciiDigits, maskMentions } from '../nlu/masking';
 import type { AgentDirectory } from './directory';
 import type { AgentMessenger } from './messenger';
 import {
   Agent,
   AgentSeat,
   DeskCounter,
+  HeldReply,
+  HeldReplyClaim,
   HumanSession,
   OpenSession,
   type AgentDoc,
   type AgentStatus,
+  type HeldReplyRecord,
   type HumanSessionRecord,
   type SessionEndReason,
 } from './models';
@@ -90,6 +94,7 @@ const SESSION_NUMBER_ATTEMPTS = 5;
 const STALE_POINTER_MS = 60_000;
 /** A seat without its session after this long belongs to a process that died between the two writes. */
 const SEAT_GRACE_MS = 60_000;
+const HELD_REPLY_CLAIM_RETENTION_MS = 24 * 3_600_000;
 const STATUS_LABELS: Record<AgentStatus, string> = { on_duty: '空闲（接单中）', busy: '忙碌（暂停接单）', off: '下班' };
 
 /**
@@ -138,7 +143,7 @@ export class AgentDesk {
       const record: Omit<HumanSessionRecord, 'createdAt' | 'updatedAt'> = {
         _id: number, conversationId: event.conversationId, channel: event.channel, userId: event.userId, vip: event.vip,
         reasons: event.reasons, scenarioId: event.scenarioId, intentId: event.intentId, subIntentId: top?.subIntentId, topic: top?.name,
-        emotion: event.emotion, lastEmotion: event.emotion, state: 'queued', queuedAt: now, passedBy: [], pendingReplies: [],
+        emotion: event.emotion, lastEmotion: event.emotion, state: 'queued', queuedAt: now, passedBy: [],
         lastUserMessageAt: event.at,
       };
       try {
@@ -267,7 +272,7 @@ export class AgentDesk {
     const mentions = (prefill?.entities ?? []).map((e) => ({ type: e.type, value: e.value }));
     const turns = transcript(messages)
       .slice(-this.deps.config.card.recentTurns)
-      .map((turn) => ({ ...turn, text: maskMentions(turn.text, mentions) }));
+      .map((turn) => ({ ...turn, text: maskMentions(asciiDigits(turn.text), mentions) }));
     const facts = (prefill?.entities ?? []).map((e) => ({
       label: FACT_LABELS[e.type] ?? e.type,
       value: e.type === 'amount' ? `${e.display}元` : e.display,
@@ -277,7 +282,8 @@ export class AgentDesk {
     return {
       sessionId: session._id, channel: session.channel, customer: customerLabel(session.userId), vip: session.vip,
       reasons: session.reasons, topic: session.topic ?? prefill?.intent.name ?? session.intentId ?? session.scenarioId,
-      emotion: session.emotion ?? prefill?.emotion, turns, facts,
+      // How the customer feels now: after a wait in the queue or a transfer, not at the moment of the handoff.
+      emotion: session.lastEmotion ?? session.emotion ?? prefill?.emotion, turns, facts,
       suggestions: lastUserText ? await this.suggestions(lastUserText) : [],
       waitedSeconds: Math.max(0, Math.floor((this.now.getTime() - new Date(session.queuedAt).getTime()) / 1000)),
       transferredBy, at: this.now,
@@ -415,7 +421,7 @@ export class AgentDesk {
       { $set: { lastUserMessageAt: event.at, ...(event.text && event.emotion ? { lastEmotion: event.emotion } : {}) } },
     );
     // The customer wrote, so their channel takes messages again: what was held back goes out first.
-    if (session.pendingReplies?.length) await this.flushPending(session);
+    await this.sendHeldReplies(session);
 
     if (session.state === 'queued') {
       await this.tellPositionIfMoved(session);
@@ -437,17 +443,37 @@ export class AgentDesk {
     );
   }
 
-  private async flushPending(session: HumanSessionRecord): Promise<void> {
-    const pending = session.pendingReplies;
-    await HumanSession.updateOne({ _id: session._id }, { $set: { pendingReplies: [] } });
-    const messages: OutboundMessage[] = pending.map((p) => ({ kind: 'text', text: p.text }));
-    const agentId = session.agentId ?? pending[0].agentId;
-    const outcome = await this.pushToCustomer(session, messages, agentId);
-    if (outcome.ok) {
-      await this.deps.messenger.text(agentId, `#${session._id} 客户已再次发言，暂存的 ${pending.length} 条回复已补发。`);
-      await this.deps.audit.record({ actor: 'system', action: 'session.pending_delivered', sessionId: session._id, conversationId: session.conversationId, detail: { count: pending.length } });
-    } else {
-      await HumanSession.updateOne({ _id: session._id }, { $push: { pendingReplies: { $each: pending } } });
+  /**
+   * Sends the replies held for the customer, oldest first and one at a time. Each is taken by inserting its claim,
+   * so two customer messages handled at once (two instances) cannot both send it; the first the channel refuses is
+   * released with everything after it, for the customer's next message.
+   */
+  private async sendHeldReplies(session: HumanSessionRecord): Promise<void> {
+    const held = await HeldReply.find({ sessionId: session._id }).sort({ at: 1, _id: 1 }).lean<HeldReplyRecord[]>();
+    const sent: HeldReplyRecord[] = [];
+    for (const reply of held) {
+      if (!(await this.claimHeldReply(reply._id))) continue; // another instance is sending it
+      const outcome = await this.pushToCustomer(session, [{ kind: 'text', text: reply.text }], reply.agentId);
+      if (!outcome.ok) {
+        await HeldReplyClaim.deleteOne({ _id: reply._id });
+        break;
+      }
+      await HeldReply.deleteOne({ _id: reply._id });
+      sent.push(reply);
+    }
+    if (!sent.length) return;
+    const agentId = session.agentId ?? sent[0].agentId;
+    await this.deps.messenger.text(agentId, `#${session._id} 客户已再次发言，暂存的 ${sent.length} 条回复已补发。`);
+    await this.deps.audit.record({ actor: 'system', action: 'session.pending_delivered', sessionId: session._id, conversationId: session.conversationId, detail: { count: sent.length } });
+  }
+
+  private async claimHeldReply(replyId: string): Promise<boolean> {
+    try {
+      await HeldReplyClaim.create({ _id: replyId, at: this.now });
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
     }
   }
 
@@ -593,7 +619,7 @@ export class AgentDesk {
       return prefix ? `${prefix}已发送。` : undefined;
     }
     if (outcome.reason === 'window_closed' || outcome.reason === 'quota_exhausted') {
-      await HumanSession.updateOne({ _id: session._id }, { $push: { pendingReplies: { text, agentId: agent._id, at: this.now } } });
+      await HeldReply.create({ _id: new Types.ObjectId().toHexString(), sessionId: session._id, text, agentId: agent._id, at: this.now });
       const ticketId = session.ticketId ?? (await this.ticketFor(session, agent, 'window_closed'));
       await this.deps.audit.record({ actor: agent._id, action: 'session.reply_held', sessionId: session._id, ticketId, conversationId: session.conversationId, detail: { reason: outcome.reason } });
       const why = outcome.reason === 'window_closed' ? '客户已超过48小时未发言，公众号无法再主动发消息' : '本轮可发消息额度（客户每发言一次最多5条）已用完';
@@ -618,7 +644,7 @@ export class AgentDesk {
     const session = lookup;
     if (!(await this.endSession(session, 'agent'))) return `#${session._id} 已结束。`;
     let followUp = '';
-    if (session.pendingReplies?.length && !session.ticketId) {
+    if (!session.ticketId && (await HeldReply.exists({ sessionId: session._id }))) {
       // Something the agent said never reached the customer: somebody must come back to it.
       followUp = `；有未送达的回复，已登记跟进工单 ${await this.ticketFor(session, agent, 'follow_up')}`;
     }
@@ -674,10 +700,51 @@ export class AgentDesk {
   async setStatus(agent: AgentDoc, status: AgentStatus, actor: string = agent._id): Promise<string> {
     const previous = await this.deps.directory.setStatus(agent._id, status);
     await this.deps.audit.record({ actor, action: 'agent.status', detail: { agentId: agent._id, from: previous, to: status } });
+    const handedBack = status === 'off' ? await this.handBack(agent._id) : [];
     await this.dispatch();
+    if (handedBack.length) return `已设为「${STATUS_LABELS[status]}」。${handedBack.map((id) => `#${id}`).join(' ')} 已转回队列，由其他客服接待。`;
     const active = await HumanSession.countDocuments({ state: 'active', agentId: agent._id });
     const note = status !== 'on_duty' && active ? `（您还有 ${active} 个会话进行中，请处理完后结束）` : '';
     return `已设为「${STATUS_LABELS[status]}」${note}。`;
+  }
+
+  /**
+   * An agent who is off reads no WeCom: their live sessions and offers go back to the queue for someone else (a live
+   * one as if they had transferred it), instead of leaving the customer with nobody until they come back.
+   */
+  private async handBack(agentId: string): Promise<string[]> {
+    const held = await HumanSession.find({ $or: [{ state: 'active', agentId }, { state: 'offered', offeredTo: agentId }] }).lean<HumanSessionRecord[]>();
+    const handedBack: string[] = [];
+    for (const session of held) {
+      const requeued = session.state === 'active'
+        ? await HumanSession.updateOne(
+          { _id: session._id, state: 'active', agentId },
+          { $set: { state: 'queued', transferredBy: agentId, queuedAt: this.now }, $unset: { agentId: 1, acceptedAt: 1, queueNoticeAt: 1, targetAgentId: 1, targetTeam: 1 }, $push: { passedBy: agentId } },
+        )
+        : await HumanSession.updateOne(
+          { _id: session._id, state: 'offered', offeredTo: agentId },
+          { $set: { state: 'queued' }, $unset: { offeredTo: 1, offeredAt: 1, offerExpiresAt: 1, targetAgentId: 1, targetTeam: 1 }, $push: { passedBy: agentId } },
+        );
+      if (requeued.modifiedCount !== 1) continue;
+      await this.released(agentId, session._id);
+      await this.deps.audit.record({ actor: 'system', action: 'session.handed_back', sessionId: session._id, conversationId: session.conversationId, detail: { agentId, was: session.state } });
+      handedBack.push(session._id);
+    }
+    return handedBack;
+  }
+
+  /** Sessions still held by agents who are off (set off elsewhere, or dropped from agents.yaml): back to the queue. */
+  private async handBackFromAgentsOff(): Promise<void> {
+    const open = await HumanSession.find({ state: { $in: ['offered', 'active'] } }, { state: 1, offeredTo: 1, agentId: 1 })
+      .lean<Array<Pick<HumanSessionRecord, '_id' | 'state' | 'offeredTo' | 'agentId'>>>();
+    const holders = new Set(open.map((s) => (s.state === 'active' ? s.agentId : s.offeredTo)).filter((id): id is string => Boolean(id)));
+    for (const agentId of holders) {
+      const agent = await this.deps.directory.get(agentId);
+      if (!agent || agent.status === 'off') {
+        const handedBack = await this.handBack(agentId);
+        if (handedBack.length && agent) await this.deps.messenger.text(agentId, `您已下班，${handedBack.map((id) => `#${id}`).join(' ')} 已转回队列，由其他客服接待。`);
+      }
+    }
   }
 
   private async statusReport(agent: AgentDoc): Promise<string> {
@@ -697,6 +764,9 @@ export class AgentDesk {
     const now = this.now;
     const report: DeskSweepReport = { lapsedOffers: [], queueTimeouts: [] };
     await this.reclaimSeats();
+    // A claim outlives its reply only to beat a reader that listed the reply just before it was sent.
+    await HeldReplyClaim.deleteMany({ at: { $lt: new Date(now.getTime() - HELD_REPLY_CLAIM_RETENTION_MS) } });
+    await this.handBackFromAgentsOff();
     const lapsed = await HumanSession.find({ state: 'offered', offerExpiresAt: { $lte: now } }).lean<HumanSessionRecord[]>();
     for (const session of lapsed) {
       const agentId = session.offeredTo!;

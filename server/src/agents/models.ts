@@ -84,8 +84,6 @@ export interface HumanSessionRecord {
   endedAt?: Date;
   endReason?: SessionEndReason;
   ticketId?: string;
-  /** Agent replies the channel refused (48 h window, quota); sent when the customer writes again. */
-  pendingReplies: Array<{ text: string; agentId: string; at: Date }>;
   lastUserMessageAt?: Date;
   createdAt: Date;
   updatedAt: Date;
@@ -123,7 +121,6 @@ const humanSessionSchema = new Schema<HumanSessionRecord>(
     endedAt: Date,
     endReason: String,
     ticketId: String,
-    pendingReplies: { type: [new Schema({ text: String, agentId: String, at: Date }, { _id: false })], default: [] },
     lastUserMessageAt: Date,
   },
   { timestamps: true },
@@ -142,6 +139,40 @@ const openSessionSchema = new Schema<{ _id: string; sessionId: string; at: Date 
   sessionId: { type: String, required: true },
   at: { type: Date, required: true },
 });
+
+/**
+ * An agent reply the channel refused (48 h window, quota), sent when the customer writes again. A document of its
+ * own, not an array on the session: a held reply is added while another instance may be sending the earlier ones,
+ * and FerretDB's `$pull` only removes exact copies, so an array could not be emptied without losing the newcomer.
+ */
+export interface HeldReplyRecord {
+  /** An ObjectId's hex: ascending in the order one instance held them (`at` alone ties within a millisecond). */
+  _id: string;
+  sessionId: string;
+  text: string;
+  agentId: string;
+  at: Date;
+}
+const heldReplySchema = new Schema<HeldReplyRecord>(
+  {
+    _id: { type: String, required: true },
+    sessionId: { type: String, required: true, index: true },
+    text: { type: String, required: true },
+    agentId: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+/**
+ * A held reply taken for sending, keyed by the reply's id: when the customer's messages are handled on two instances
+ * at once, only the one whose insert wins sends it. Kept after sending (a late reader must still lose), purged by date.
+ */
+const heldReplyClaimSchema = new Schema<{ _id: string; at: Date }>(
+  { _id: { type: String, required: true }, at: { type: Date, required: true } },
+  { versionKey: false },
+);
+heldReplyClaimSchema.index({ at: 1 });
 
 /** Sequence for session numbers (#1001, #1002 …). */
 const deskCounterSchema = new Schema<{ _id: string; seq: number }>({
@@ -192,3 +223,5 @@ export const AgentSeat = mongoose.model('AgentSeat', agentSeatSchema);
 export const OpenSession = mongoose.model('OpenHumanSession', openSessionSchema);
 export const DeskCounter = mongoose.model('AgentDeskCounter', deskCounterSchema);
 export const AgentAction = mongoose.model<AgentActionRecord>('AgentAction', agentActionSchema);
+export const HeldReply = mongoose.model<HeldReplyRecord>('HeldAgentReply', heldReplySchema);
+export const HeldReplyClaim = mongoose.model('HeldAgentReplyClaim', heldReplyClaimSchema);

@@ -62,12 +62,16 @@ export function chooseAgent(request: RoutingRequest, agents: readonly RoutableAg
   let scope = agents;
   if (request.targetAgentId) scope = agents.filter((a) => a.id === request.targetAgentId);
   else if (request.targetTeam) scope = agents.filter((a) => a.team === request.targetTeam);
+  // A transfer target that left work since cannot be waited for: anyone may take it rather than nobody.
+  const targeted = scope !== agents && scope.some(isStaffed);
+  if (!targeted) scope = agents;
 
   const scored = scope.map((agent) => ({ agent, score: skillScore(agent.skills, request) }));
   const skilledAtWork = scored.some(({ agent, score }) => score > 0 && isStaffed(agent));
   const free = scored.filter(({ agent, score }) => {
     if (agent.status !== 'on_duty' || agent.load >= agent.capacity) return false;
-    return options.overflowToUnskilled || !skilledAtWork || request.targetAgentId !== undefined || score > 0;
+    // A transfer names who should take it (the transfer was allowed because they were free): no waiting for skills.
+    return options.overflowToUnskilled || !skilledAtWork || targeted || score > 0;
   });
   // Someone who already let it pass gets it again only when nobody else can take it.
   const fresh = free.filter(({ agent }) => !request.passedBy.includes(agent.id));

@@ -62,7 +62,15 @@ const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
  * Handles spaced and hyphenated forms ("138 1234 5678", "6222-0202-0011-2233").
  */
 export function maskPersonalData(text: string): string {
-  return maskNumbers(text).replace(EMAIL, (email) => maskEmail(email));
+  return maskNumbers(asciiDigits(text)).replace(EMAIL, (email) => maskEmail(email));
+}
+
+/**
+ * Full-width digits (a Chinese keyboard in full-width mode: １３８１２３４５６７８) as ASCII ones, so a phone or ID
+ * number typed that way is recognised and masked too.
+ */
+export function asciiDigits(text: string): string {
+  return text.replace(/[０-９＋－]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
 }
 
 function maskNumbers(text: string): string {

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { createApp } from '../../src/app';
 import { createAgentDesk, type ClaimHandling, type Suggestion } from '../../src/agents';
 import { parseAgentDeskConfig, type AgentDeskConfigInput } from '../../src/agents/config';
-import { Agent, AgentAction, AgentSeat, HumanSession, OpenSession } from '../../src/agents/models';
+import { Agent, AgentAction, AgentSeat, HeldReply, HeldReplyClaim, HumanSession, OpenSession } from '../../src/agents/models';
 import type { AgentDeskSettings } from '../../src/agents/settings';
 import { officialAccountPusher } from '../../src/channels/official-account/pusher';
 import { loadWechatConfig } from '../../src/config/wechat-config';
@@ -124,6 +124,7 @@ export async function startDeskHarness(options: { config?: AgentDeskConfigInput;
     async reset() {
       await Promise.all([
         HumanSession.deleteMany({}), OpenSession.deleteMany({}), Agent.deleteMany({}), AgentAction.deleteMany({}), AgentSeat.deleteMany({}),
+        HeldReply.deleteMany({}), HeldReplyClaim.deleteMany({}),
         Ticket.deleteMany({}), ConversationState.deleteMany({}), MessageClaim.deleteMany({}), Message.deleteMany({}),
       ]);
       states.forget();
@@ -176,6 +177,11 @@ export async function startDeskHarness(options: { config?: AgentDeskConfigInput;
     /** Customer-service texts the customer received. */
     toCustomer(userId: string): string[] {
       return wechat.sent.custom.filter((m) => m.touser === userId).map((m) => (m.body as { text?: { content: string } }).text?.content ?? '');
+    },
+    /** Agent replies held for a customer (the channel refused them), oldest first. */
+    async heldReplies(conversationUserId: string): Promise<string[]> {
+      const session = await harness.session(conversationUserId);
+      return (await HeldReply.find({ sessionId: session?._id }).sort({ at: 1, _id: 1 }).lean()).map((r) => r.text);
     },
     async session(conversationUserId: string) {
       return HumanSession.findOne({ userId: conversationUserId }).sort({ createdAt: -1 }).lean();

@@ -29,6 +29,25 @@ describe('agent commands', () => {
     expect(parseAgentCommand(text)).toEqual(expected);
   });
 
+  // These were replies: "接入 #1024" went to the customer in focus (and accepted another offer), "#1024，您好" too.
+  it.each([
+    ['接入 #1024', { kind: 'accept', session: '1024' }],
+    ['结束#1024', { kind: 'end', session: '1024' }],
+    ['/end#1024', { kind: 'end', session: '1024' }],
+    ['#1024，您好', { kind: 'reply', text: '您好', session: '1024' }],
+    ['#1024：您好', { kind: 'reply', text: '您好', session: '1024' }],
+    ['＃1024 您好', { kind: 'reply', text: '您好', session: '1024' }],
+    ['/accept ＃1024', { kind: 'accept', session: '1024' }],
+    ['结束 #1024 了吗', { kind: 'reply', text: '结束 #1024 了吗' }],
+  ])('reads %s with its session', (text, expected) => {
+    expect(parseAgentCommand(text)).toEqual(expected);
+  });
+
+  // A slash with no command name threw (the WeCom callback answered 500 and WeCom retried it).
+  it.each(['/', '／', '/ 您好'])('refuses %s as a command without a name', (text) => {
+    expect(parseAgentCommand(text)).toMatchObject({ kind: 'invalid', message: expect.stringContaining('/help') });
+  });
+
   it('explains what is missing', () => {
     expect(parseAgentCommand('/transfer')).toMatchObject({ kind: 'invalid' });
     expect(parseAgentCommand('/whatever')).toMatchObject({ kind: 'invalid', message: expect.stringContaining('/whatever') });
@@ -65,6 +84,19 @@ describe('routing rules', () => {
     const agents = [agent('expert', { load: 2 }), agent('other', { skills: ['policy-service'], team: 'policy' })];
     expect(chooseAgent(request, agents, { overflowToUnskilled: false })).toBeUndefined();
     expect(chooseAgent(request, agents, { overflowToUnskilled: true })?.id).toBe('other');
+  });
+
+  it('gives a transfer to a team to its free member, not waiting for a busy specialist in it', () => {
+    const care = [agent('specialist', { team: 'care', status: 'busy' }), agent('colleague', { team: 'care', skills: ['reason:complaint'] })];
+    const transferred = { ...request, reasons: ['explicit_request' as const], targetTeam: 'care' };
+    expect(chooseAgent(transferred, [...care, agent('elsewhere', { team: 'claims' })], { overflowToUnskilled: false })?.id).toBe('colleague');
+  });
+
+  it('routes a transfer whose target has left work to anyone free instead of holding it for them', () => {
+    const agents = [agent('gone', { team: 'care', status: 'off' }), agent('here')];
+    expect(chooseAgent({ ...request, targetTeam: 'care' }, agents, { overflowToUnskilled: false })?.id).toBe('here');
+    expect(chooseAgent({ ...request, targetAgentId: 'gone' }, agents, { overflowToUnskilled: false })?.id).toBe('here');
+    expect(chooseAgent({ ...request, targetAgentId: 'removed-from-yaml' }, agents, { overflowToUnskilled: false })?.id).toBe('here');
   });
 
   it('orders the queue VIP first, then by arrival', () => {

@@ -24,7 +24,7 @@ describe('relay between the customer and the agent', () => {
     const notice = h.textsTo('zhangsan').at(-1)!;
     expect(notice).toContain('客户已超过48小时未发言');
     const session = await h.session('u-window');
-    expect(session?.pendingReplies.map((p) => p.text)).toEqual(['您好，理赔款已在审核中。']);
+    expect(await h.heldReplies('u-window')).toEqual(['您好，理赔款已在审核中。']);
     const ticket = await Ticket.findById(session!.ticketId).lean();
     expect(ticket).toMatchObject({ source: 'window_closed', assigneeId: 'zhangsan', team: 'claims', status: 'open' });
     expect(notice).toContain(ticket!._id);
@@ -32,7 +32,7 @@ describe('relay between the customer and the agent', () => {
     await h.customerSays('u-window', '理赔怎么还没好');
     expect(h.toCustomer('u-window')).toEqual(['您好，理赔款已在审核中。']);
     expect(h.textsTo('zhangsan').some((t) => t.includes('暂存的 1 条回复已补发'))).toBe(true);
-    expect((await h.session('u-window'))?.pendingReplies).toEqual([]);
+    expect(await h.heldReplies('u-window')).toEqual([]);
   });
 
   it('takes a quota refusal the same way', async () => {
@@ -42,7 +42,57 @@ describe('relay between the customer and the agent', () => {
     h.wechat.failNext({ path: '/cgi-bin/message/custom/send', toUser: 'u-quota', errcode: 45047 });
     await h.agentSays('zhangsan', '第六条消息');
     expect(h.textsTo('zhangsan').at(-1)).toContain('额度');
-    expect((await h.session('u-quota'))?.pendingReplies).toHaveLength(1);
+    expect(await h.heldReplies('u-quota')).toHaveLength(1);
+  });
+
+  it('sends held replies once each when the customer writes again, also past the quota and on two instances at once', async () => {
+    await h.onDuty('zhangsan');
+    await h.customerSays('u-held', '理赔 转人工');
+    await h.agentSays('zhangsan', '接入');
+    h.wechat.failNext({ path: '/cgi-bin/message/custom/send', toUser: 'u-held', errcode: 45015, times: 6 });
+    for (let n = 1; n <= 6; n++) await h.agentSays('zhangsan', `第${n}条`);
+    expect(await h.heldReplies('u-held')).toHaveLength(6);
+
+    // The customer's message opens 5 sends: the sixth waits for the next one (it had sent the first five again).
+    await h.customerSays('u-held', '在吗');
+    expect(h.toCustomer('u-held')).toEqual(['第1条', '第2条', '第3条', '第4条', '第5条']);
+    expect(await h.heldReplies('u-held')).toEqual(['第6条']);
+    expect(h.textsTo('zhangsan').some((t) => t.includes('暂存的 5 条回复已补发'))).toBe(true);
+    await h.customerSays('u-held', '还在吗');
+    expect(h.toCustomer('u-held')).toEqual(['第1条', '第2条', '第3条', '第4条', '第5条', '第6条']);
+
+    // Two messages of the customer handled at the same moment by two instances: the held reply goes out once.
+    h.wechat.failNext({ path: '/cgi-bin/message/custom/send', toUser: 'u-held', errcode: 45015 });
+    await h.agentSays('zhangsan', '只发一次');
+    const other = h.anotherInstance();
+    h.wechat.userMessaged('u-held');
+    const received = {
+      conversationId: 'official-account:u-held', channel: 'official-account' as const, userId: 'u-held', text: '人呢',
+      emotion: { label: 'none' as const, intensity: 0, polarity: 'neutral' as const }, at: h.clock.now, state: 'human' as const,
+    };
+    await Promise.all([h.desk.desk.onCustomerMessage({ ...received, messageId: 'm-a' }), other.desk.onCustomerMessage({ ...received, messageId: 'm-b' })]);
+    expect(h.toCustomer('u-held').filter((t) => t === '只发一次')).toHaveLength(1);
+    expect(await h.heldReplies('u-held')).toEqual([]);
+    await other.stop();
+  });
+
+  it('takes "接入 #编号" as accepting that session and "#编号，…" as a reply to that customer', async () => {
+    await h.onDuty('zhangsan');
+    await h.customerSays('u-first', '理赔 转人工');
+    await h.customerSays('u-second', '理赔 转人工');
+    const second = await h.session('u-second');
+    await h.agentSays('zhangsan', `接入 #${second!._id}`);
+    expect(await h.session('u-second')).toMatchObject({ state: 'active', agentId: 'zhangsan' });
+    expect(await h.session('u-first')).toMatchObject({ state: 'offered' });
+    expect(h.toCustomer('u-first')).toEqual([]);
+
+    await h.agentSays('zhangsan', '接入');
+    await h.agentSays('zhangsan', `#${second!._id}，您好，第二位客户`);
+    expect(h.toCustomer('u-second')).toEqual(['您好，第二位客户']);
+    expect(h.toCustomer('u-first')).toEqual([]);
+    await h.agentSays('zhangsan', `结束 #${second!._id}`);
+    expect(await h.session('u-second')).toMatchObject({ state: 'ended', endReason: 'agent' });
+    expect(await h.session('u-first')).toMatchObject({ state: 'active' });
   });
 
   it('accepts an offer when the agent simply answers it, and picks a session by #number', async () => {
@@ -109,6 +159,17 @@ describe('relay between the customer and the agent', () => {
     expect(assist).toMatch(/^#\d+ 客户：到底什么时候到账\n情绪：愤怒 0\.85 → 愤怒 0\.50（缓和）\n参考话术：\n1\. 理赔到账慢：/);
     await h.customerSays('u-assist', '好的谢谢');
     expect(h.textsTo('zhangsan').at(-1)).toContain('情绪：愤怒 0.50 → 平静（缓和）');
+  });
+
+  it('masks a phone or ID number typed in full-width digits, on the card, in its details and in the relay', async () => {
+    await h.onDuty('zhangsan');
+    await h.customerSays('u-wide', '理赔 转人工 身份证１１０１０１１９９００３０７１２３４');
+    await h.agentSays('zhangsan', '接入');
+    await h.customerSays('u-wide', '我手机１３８１２３４５６７８');
+    const seen = h.textsTo('zhangsan').join('\n');
+    expect(seen).not.toMatch(/１９９００３０７|１２３４５６７８|19900307|12345678/);
+    expect(seen).toContain('1101**********1234');
+    expect(seen).toContain('138****5678');
   });
 
   it('ends the session when the conversation is closed elsewhere', async () => {

@@ -197,6 +197,52 @@ describe('routing a handoff', () => {
     expect(await readConversation('official-account:u-transfer')).toMatchObject({ state: 'human', agentId: 'lisi' });
   });
 
+  it('hands a live session and an offer back to the queue when their agent goes off duty, instead of keeping them', async () => {
+    await h.onDuty('zhangsan');
+    await h.customerSays('u-leaving', '理赔 转人工');
+    await h.agentSays('zhangsan', '接入');
+    await h.customerSays('u-offered', '想改手机号，转人工'); // offered to 张三 too: nobody else is at work
+    await h.onDuty('wangwu', 'lisi');
+    await h.agentSays('zhangsan', '下班');
+    const live = await h.session('u-leaving');
+    expect(live).toMatchObject({ state: 'offered', offeredTo: 'wangwu', transferredBy: 'zhangsan', passedBy: ['zhangsan'] });
+    expect(await h.session('u-offered')).toMatchObject({ state: 'offered', offeredTo: 'lisi' });
+    expect(h.textsTo('zhangsan').at(-1)).toContain(`#${live!._id}`);
+    expect(h.textsTo('wangwu')[0]).toContain('张三 转接');
+    expect(await AgentSeat.countDocuments({ agentId: 'zhangsan' })).toBe(0);
+    await h.customerSays('u-leaving', '还在吗');
+    expect(h.textsTo('wangwu').at(-1)).toContain('（待接入） 客户：还在吗');
+
+    // Nobody left at work: a ticket and the bot again, not a session held by someone who went home.
+    await h.agentSays('wangwu', '接入');
+    await h.agentSays('lisi', '下班');
+    await h.agentSays('wangwu', '下班');
+    expect(await h.session('u-leaving')).toMatchObject({ state: 'ended', endReason: 'no_agent' });
+    expect(await readConversation('official-account:u-leaving')).toMatchObject({ state: 'bot' });
+  });
+
+  it('hands back on the sweep the sessions of an agent set off elsewhere or dropped from agents.yaml', async () => {
+    await h.onDuty('zhangsan', 'wangwu');
+    await h.agentSays('wangwu', '忙碌');
+    await h.customerSays('u-dropped', '理赔 转人工');
+    await h.agentSays('zhangsan', '接入');
+    await h.agentSays('wangwu', '空闲');
+    await Agent.updateOne({ _id: 'zhangsan' }, { $set: { status: 'off', capacity: 0 } }); // what sync does to someone removed
+    await h.desk.sweep();
+    expect(await h.session('u-dropped')).toMatchObject({ state: 'offered', offeredTo: 'wangwu', transferredBy: 'zhangsan' });
+    expect(h.textsTo('zhangsan').at(-1)).toContain('已转回队列');
+  });
+
+  it('shows on the card how the customer feels when it is offered, not how they felt before the wait', async () => {
+    await h.onDuty('wangwu');
+    await h.agentSays('wangwu', '忙碌');
+    await h.customerSays('u-waited', '理赔 转人工');
+    await h.customerSays('u-waited', '到底什么时候有人');
+    await h.agentSays('wangwu', '空闲');
+    const card = h.textsTo('wangwu').find((t) => t.startsWith('人工客服请求'))!;
+    expect(card).toContain('情绪：愤怒 0.50');
+  });
+
   it('opens one session however often the handoff event arrives', async () => {
     await h.onDuty('zhangsan');
     await h.customerSays('u-twice', '理赔 转人工');

@@ -88,6 +88,13 @@ describe('WeCom callback in front of the desk', () => {
     expect(h.toCustomer('u-cb')).toEqual(['您好，我来帮您查询。']);
   });
 
+  it('answers a bare slash with a hint instead of a 500 (which WeCom retried), and sends the customer nothing', async () => {
+    const res = await h.postAgentMessage('zhangsan', '/');
+    expect(res.status).toBe(200);
+    expect(h.textsTo('zhangsan').at(-1)).toContain('/help');
+    expect(h.toCustomer('u-cb')).toEqual([]);
+  });
+
   it('rejects a reply signed without the callback token', async () => {
     const res = await h.postAgentMessage('zhangsan', '伪造的回复', { token: 'notTheRealToken' });
     expect(res.status).toBe(401);
