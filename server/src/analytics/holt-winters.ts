@@ -162,8 +162,11 @@ export interface ForecastError {
   mae: number;
   /** Symmetric mean absolute percentage error, in [0, 2]; defined for hours with zero actuals, but quiet hours weigh as much as busy ones. */
   smape: number;
-  /** Weighted absolute percentage error: total absolute error over total actual (busy hours weigh more). */
-  wape: number;
+  /**
+   * Weighted absolute percentage error: total absolute error over total actual (busy hours weigh more). Null when
+   * nothing happened in the scored hours: no percentage of zero exists (it had said 0 % for a forecast off by 100/h).
+   */
+  wape: number | null;
   /** Share of actuals inside the forecast interval (when intervals are given). */
   coverage?: number;
 }
@@ -189,7 +192,7 @@ export function scoreForecast(actual: readonly number[], predicted: ReadonlyArra
     }
   }
   return {
-    mae: absolute / n, smape: symmetric / n, wape: actualTotal > 0 ? absolute / actualTotal : 0,
+    mae: n ? absolute / n : 0, smape: n ? symmetric / n : 0, wape: actualTotal > 0 ? absolute / actualTotal : null,
     ...(intervals ? { coverage: inside / intervals } : {}),
   };
 }

@@ -141,9 +141,10 @@ export function createInsight(deps: InsightDeps) {
   let lastPurge = 0;
   let listening = false;
 
-  /** One pass: inspect quiet conversations, cluster new misses, look for hot issues, purge old buckets. */
+  /** One pass: inspect quiet conversations, judge agents, cluster new misses, look for hot issues, purge old buckets. */
   const sweep = async () => {
     const inspected = await inspector.sweepIdle();
+    await inspector.checkDeferredAnomalies();
     const clustering = await learning.refreshCandidates();
     const issues = await hotIssues.evaluate({ raiseAlerts: true });
     const at = now().getTime();

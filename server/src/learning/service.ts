@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import type { BucketStore } from '../analytics/buckets';
+import { isAffirmation, isRejection, pickedNumber } from '../conversation/decide';
 import { agentRepliesAfter, type TranscriptTurn } from '../conversation/transcripts';
 import type { EventBus } from '../events/bus';
 import type { DomainEvents } from '../events/types';
@@ -29,6 +30,11 @@ export const LEARNED_SCENARIO_ID = 'learned';
 export const LEARNED_INTENT = 'general';
 /** Serialises publishing of learned knowledge across instances. */
 const PUBLISH_LEASE = 'learning:publish';
+/**
+ * One clustering pass at a time across instances: two passes at once read the same open questions and both
+ * counted them (questionCount and the cluster's hot-issue buckets doubled, and so did suggested answers).
+ */
+const REFRESH_LEASE = 'learning:refresh';
 
 export interface LearningOptions {
   events: EventBus;
@@ -105,10 +111,15 @@ export class LearningService {
     if (this.recentTexts.size > 1_000) this.recentTexts.delete(this.recentTexts.keys().next().value!);
   }
 
-  /** Keeps a missed question (once per message). Choice numbers and one-character messages are not questions. */
+  /**
+   * Keeps a missed question (once per message). Choice numbers, one-character messages and replies to the choices
+   * offered ("都不是", "是的": the question they answer was collected when it was asked) are not questions: every
+   * user rejecting choices said nearly the same thing, and they clustered into a "都不是" candidate.
+   */
   async collect(question: { messageId: string; conversationId: string; text: string; confidence: number; at: Date }): Promise<boolean> {
     const text = question.text.trim();
     if (phrasingKey(text).length < 3 || /^[\d\s第选个.。]+$/.test(text)) return false;
+    if (isRejection(text) || isAffirmation(text) || pickedNumber(text) !== undefined) return false;
     try {
       await UnansweredQuestion.create({
         _id: question.messageId, conversationId: question.conversationId, text: text.slice(0, 500), at: question.at,
@@ -131,9 +142,14 @@ export class LearningService {
     return this.backgroundCache.terms;
   }
 
-  /** One clustering pass at a time per instance. */
+  /** One clustering pass at a time; while another instance runs one, this one has nothing to do. */
   refreshCandidates(): Promise<RefreshReport> {
-    this.refreshing ??= this.refresh().finally(() => { this.refreshing = undefined; });
+    this.refreshing ??= withLease(REFRESH_LEASE, () => this.refresh(), { waitMs: 0 })
+      .catch((err: unknown) => {
+        if (err instanceof LeaseBusyError) return { joined: 0, formed: [], answersFound: 0 };
+        throw err;
+      })
+      .finally(() => { this.refreshing = undefined; });
     return this.refreshing;
   }
 
@@ -220,10 +236,11 @@ export class LearningService {
   /** For clustered questions whose reply window has passed: the agent's reply becomes a suggested answer. */
   private async collectAgentAnswers(now: Date): Promise<number> {
     const within = this.options.agentReplyWithinMs ?? 30 * 60_000;
-    const due = await UnansweredQuestion.find({ agentReplyChecked: false, at: { $lte: new Date(now.getTime() - within) } })
+    // Clustered questions only: one still waiting for its cluster to form keeps its agent reply for then (marking it
+    // checked lost the answers to a wave's first questions, the ones asked before it was recognised).
+    const clustered = await UnansweredQuestion.find({ agentReplyChecked: false, candidateId: { $exists: true }, at: { $lte: new Date(now.getTime() - within) } })
       .limit(MAX_POOL)
       .lean<UnansweredQuestionRecord[]>();
-    const clustered = due.filter((q) => q.candidateId);
     if (!clustered.length) return 0;
     const replies = await agentRepliesAfter(clustered.map((q) => ({ messageId: q._id, conversationId: q.conversationId, at: new Date(q.at) })), within);
     const byCandidate = new Map<string, Array<{ text: string; agentId?: string; messageId: string }>>();
@@ -244,7 +261,7 @@ export class LearningService {
       const ranked = [...suggestions.values()].sort((a, b) => b.count - a.count).slice(0, 5);
       await KnowledgeCandidate.updateOne({ _id: candidateId }, { $set: { suggestedAnswers: ranked } });
     }
-    await UnansweredQuestion.updateMany({ _id: { $in: due.map((q) => q._id) } }, { $set: { agentReplyChecked: true } });
+    await UnansweredQuestion.updateMany({ _id: { $in: clustered.map((q) => q._id) } }, { $set: { agentReplyChecked: true } });
     return [...byCandidate.values()].reduce((sum, list) => sum + list.length, 0);
   }
 

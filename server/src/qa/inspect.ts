@@ -1,5 +1,6 @@
 import type { Transcript, TranscriptTurn } from '../conversation/transcripts';
 import type { EmotionReading } from '../conversation/types';
+import { isValidIdCard, passesLuhn } from '../nlu/entities';
 import type { QaRules } from './rules';
 
 /**
@@ -9,7 +10,7 @@ import type { QaRules } from './rules';
 
 export const RULE_IDS = [
   'forbidden_phrase', 'rudeness', 'selling_disclosure', 'greeting', 'closing',
-  'first_response', 'turn_response', 'emotion_worse', 'unresolved', 'repeat_contact',
+  'first_response', 'turn_response', 'emotion_worse', 'unresolved', 'repeat_contact', 'personal_data',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 
@@ -24,6 +25,7 @@ export const RULE_TITLES: Record<RuleId, string> = {
   emotion_worse: '客户情绪变差',
   unresolved: '问题未解决',
   repeat_contact: '24小时内重复来访',
+  personal_data: '泄露个人信息',
 };
 
 export interface RuleHit {
@@ -66,8 +68,57 @@ export interface InspectionResult {
   metrics: InspectionMetrics;
 }
 
-/** Said by a customer who is done, not asking: no reply is owed. */
-const CUSTOMER_SIGN_OFFS = ['谢谢', '感谢', '好的', '知道了', '明白', '再见', '拜拜', '嗯', 'ok', '好'];
+/**
+ * Said by a customer who is done, not asking: no reply is owed. The whole message must be such words (a prefix
+ * was not enough: "好几天了还没到" and "好慢啊" start with 好 and are anything but done).
+ */
+const CUSTOMER_SIGN_OFF = new RegExp(
+  '^(?:(?:谢谢|多谢|感谢|好的|好吧|好滴|好嘞|好|行|可以|知道了|知道|明白了|明白|了解了|了解|懂了|收到|清楚了|没问题|没有了|没了|再见|拜拜|嗯嗯|嗯|恩|哦|噢|ok|okay|thanks|thankyou|我(?:再|去|先)?(?:看看|试试|想想|考虑一下|考虑考虑))'
+  + '(?:你们|您们|你|您|啦|了|哈|呀|啊|哦|的|呢|吧|喔|客服|帮助|帮忙)*)+$',
+  'i',
+);
+
+export function isCustomerSignOff(text: string): boolean {
+  if (/[?？]/.test(text)) return false;
+  const words = text.replace(/[\s\p{P}\p{S}]+/gu, '');
+  return words.length > 0 && CUSTOMER_SIGN_OFF.test(words);
+}
+
+/**
+ * A listed phrase denied where it is said is what an agent should say, not a violation: "不能保证赚钱",
+ * "保险不是稳赚不赔的", "不存在包赔、肯定能赔的说法", "收益保证不了". Only a denial right next to the phrase
+ * counts ("没事，肯定能赔" and "不用担心肯定能赔" are still promises).
+ */
+const NEGATED_BEFORE = /(?:不|没|没有|并非|绝非|未|无法|没法|严禁|禁止|别|勿)(?:能|会|可以|可能|敢|得|是|存在|要|用|应|该|曾)?(?:向您|对您|给您|跟您|和您)?(?:说|讲|承诺|保证|宣传|声称|说过)?(?:什么|所谓的?|任何)?$/;
+const NEGATED_AFTER = /^(?:的?说法|这种话|之类的话?)?(?:是|都是)?(?:不了|不可能|不存在|不对|错误|骗人|假的|违规|误导|没有的)/;
+const CLAUSE_END = /[，。！？；,.!?;:：\n]/;
+const ENUMERATION = /(?:、|和|或|及|与)$/;
+
+/** The phrases said (not denied) in a text. */
+function phrasesAsserted(text: string, phrases: readonly string[]): string[] {
+  const denied = (at: number, phrase: string) => {
+    let clauseStart = at;
+    while (clauseStart > 0 && !CLAUSE_END.test(text[clauseStart - 1])) clauseStart--;
+    let before = text.slice(clauseStart, at);
+    // An enumeration shares its denial: "不存在包赔、肯定能赔".
+    for (let listed = true; listed && ENUMERATION.test(before);) {
+      const rest = before.replace(ENUMERATION, '');
+      const other = phrases.find((p) => rest.endsWith(p));
+      listed = other !== undefined;
+      if (other) before = rest.slice(0, rest.length - other.length);
+    }
+    return NEGATED_BEFORE.test(before) || NEGATED_AFTER.test(text.slice(at + phrase.length));
+  };
+  const occurrences = (phrase: string) => {
+    const found: number[] = [];
+    for (let at = text.indexOf(phrase); at >= 0; at = text.indexOf(phrase, at + 1)) found.push(at);
+    return found;
+  };
+  // "下单" inside a denied "不能帮您下单" is denied with it.
+  const deniedWithin = (at: number, phrase: string) => phrases.some((longer) => longer !== phrase && longer.includes(phrase)
+    && occurrences(longer).some((from) => from <= at && from + longer.length >= at + phrase.length && denied(from, longer)));
+  return phrases.filter((phrase) => occurrences(phrase).some((at) => !denied(at, phrase) && !deniedWithin(at, phrase)));
+}
 
 const isStaff = (turn: TranscriptTurn) => turn.speaker !== 'customer';
 const includesAny = (text: string, phrases: readonly string[]) => phrases.filter((phrase) => text.includes(phrase));
@@ -80,6 +131,24 @@ export function moodOf(reading: EmotionReading): number {
   return 0;
 }
 
+/** Digit runs long enough for an ID card (18) or a bank card (16–19), spaced or hyphenated. */
+const LONG_NUMBER = /(?<![0-9A-Za-z])\d(?:[\s-]?\d){14,18}(?:[\s-]?[Xx])?(?![0-9A-Za-z])/g;
+
+const OUR_NUMBER_BEFORE = /保单|报案|案件|理赔|订单|流水|单号|编号|批单/;
+
+/** ID card and bank card numbers written out in full (as the NLU recognises them: checksum, Luhn). */
+function personalNumbersIn(text: string): string[] {
+  const found = new Set<string>();
+  const ascii = text.replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0)).replace(/Ｘ/g, 'X');
+  for (const match of ascii.matchAll(LONG_NUMBER)) {
+    const digits = match[0].replace(/[\s-]/g, '').toUpperCase();
+    if (/^\d{17}[\dX]$/.test(digits) && isValidIdCard(digits)) found.add('身份证号');
+    // A policy, claim or order number quoted back may pass Luhn by chance (one in ten): those are no bank cards.
+    else if (/^\d{16,19}$/.test(digits) && passesLuhn(digits) && !OUR_NUMBER_BEFORE.test(ascii.slice(Math.max(0, match.index - 8), match.index))) found.add('银行卡号');
+  }
+  return [...found];
+}
+
 function speakerKey(turn: TranscriptTurn): string {
   return turn.speaker === 'agent' ? `agent:${turn.agentId ?? 'unknown'}` : turn.speaker;
 }
@@ -87,10 +156,11 @@ function speakerKey(turn: TranscriptTurn): string {
 /** One hit per speaker whose turns contain any phrase of the list. */
 function phraseHits(
   turns: readonly TranscriptTurn[], phrases: readonly string[], rule: RuleId, deduction: number, what: string,
+  find: (text: string, phrases: readonly string[]) => string[] = includesAny,
 ): RuleHit[] {
   const bySpeaker = new Map<string, { agentId?: string; evidence: string[]; found: Set<string> }>();
   for (const turn of turns) {
-    const found = includesAny(turn.text, phrases);
+    const found = find(turn.text, phrases);
     if (!found.length) continue;
     const key = speakerKey(turn);
     const entry = bySpeaker.get(key) ?? { agentId: turn.speaker === 'agent' ? turn.agentId : undefined, evidence: [], found: new Set<string>() };
@@ -114,11 +184,13 @@ export function inspectTranscript(input: InspectionInput, rules: QaRules): Inspe
   const botSpoke = turns.some((t) => t.speaker === 'bot');
 
   // Forbidden phrases (anyone on our side) and rudeness (agents).
-  hits.push(...phraseHits(turns.filter(isStaff), r.forbiddenPhrases.phrases, 'forbidden_phrase', r.forbiddenPhrases.deduction, '使用违规用语'));
+  hits.push(...phraseHits(turns.filter(isStaff), r.forbiddenPhrases.phrases, 'forbidden_phrase', r.forbiddenPhrases.deduction, '使用违规用语', phrasesAsserted));
   hits.push(...phraseHits(agentTurns, r.rudeness.phrases, 'rudeness', r.rudeness.deduction, '态度恶劣'));
+  // Personal data in clear from our side (a customer may type their own).
+  hits.push(...phraseHits(turns.filter(isStaff), [], 'personal_data', r.personalData.deduction, '明文发送', (text) => personalNumbersIn(text)));
 
   // Selling disclosures: once our side pitches, every required disclosure must be said by our side.
-  const pitches = turns.filter((t) => isStaff(t) && includesAny(t.text, r.sellingDisclosure.saleWords).length > 0);
+  const pitches = turns.filter((t) => isStaff(t) && phrasesAsserted(t.text, r.sellingDisclosure.saleWords).length > 0);
   const saleDiscussed = pitches.length > 0;
   if (saleDiscussed) {
     const staffText = turns.filter(isStaff).map((t) => t.text).join('\n');
@@ -222,7 +294,7 @@ export function inspectTranscript(input: InspectionInput, rules: QaRules): Inspe
   const lastCustomer = customerTurns[customerTurns.length - 1];
   if (lastCustomer) {
     const answeredAfter = turns.some((t) => isStaff(t) && t.at.getTime() >= lastCustomer.at.getTime() && t !== lastCustomer);
-    const signOff = CUSTOMER_SIGN_OFFS.some((w) => lastCustomer.text.trim().toLowerCase().startsWith(w)) && lastCustomer.text.trim().length <= 8;
+    const signOff = isCustomerSignOff(lastCustomer.text);
     const lastDecided = [...customerTurns].reverse().find((t) => t.decision && t.decision.action !== 'relay_to_agent');
     const botGaveUp = agentTurns.length === 0 && lastDecided && ['fallback', 'clarify', 'handoff'].includes(lastDecided.decision!.action);
     if ((!answeredAfter && !signOff) || botGaveUp) {

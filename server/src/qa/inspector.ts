@@ -80,6 +80,12 @@ export class QaInspector {
   private lastQuietSince: number | undefined;
   /** Per agent: when this instance last judged them (a busy agent need not be judged after every conversation). */
   private readonly lastAnomalyCheck = new Map<string, number>();
+  /**
+   * Agents inspected again while their last check was recent: judged by the next sweep. Without this, a burst of
+   * inspections (one sweep pass, or a shift's sessions closed together) was judged on its first conversation only,
+   * and an agent with no later conversation was never judged on the rest.
+   */
+  private readonly deferredAnomalyChecks = new Set<string>();
 
   constructor(private readonly options: QaInspectorOptions) {}
 
@@ -248,15 +254,29 @@ export class QaInspector {
       passed: record.passed, endedAt: record.endedAt, at: now,
     });
     const due = record.agentIds.filter((agentId) => now.getTime() - (this.lastAnomalyCheck.get(agentId) ?? 0) >= ANOMALY_CHECK_EVERY_MS);
-    if (due.length && this.options.anomalies) {
-      for (const agentId of due) this.lastAnomalyCheck.set(agentId, now.getTime());
-      try {
-        await this.options.anomalies.check(due);
-      } catch (err) {
-        this.options.onError?.(err, 'agent anomaly check');
-      }
-    }
+    for (const agentId of record.agentIds) if (!due.includes(agentId)) this.deferredAnomalyChecks.add(agentId);
+    await this.checkAnomalies(due, now);
     return { record, created: true };
+  }
+
+  /** Judges the agents whose check was put off since the last sweep (at most once per agent per sweep). */
+  async checkDeferredAnomalies(): Promise<void> {
+    const agentIds = [...this.deferredAnomalyChecks];
+    this.deferredAnomalyChecks.clear();
+    await this.checkAnomalies(agentIds, this.options.now());
+  }
+
+  private async checkAnomalies(agentIds: readonly string[], now: Date): Promise<void> {
+    if (!agentIds.length || !this.options.anomalies) return;
+    for (const agentId of agentIds) {
+      this.lastAnomalyCheck.set(agentId, now.getTime());
+      this.deferredAnomalyChecks.delete(agentId);
+    }
+    try {
+      await this.options.anomalies.check(agentIds);
+    } catch (err) {
+      this.options.onError?.(err, 'agent anomaly check');
+    }
   }
 
   async inspection(id: string): Promise<InspectionRecord | null> {
@@ -268,6 +288,11 @@ export class QaInspector {
     if (filter.agentId) query.agentIds = filter.agentId;
     if (filter.failedOnly) query.passed = false;
     return Inspection.find(query).sort({ endedAt: -1 }).limit(filter.limit).lean<InspectionRecord[]>();
+  }
+
+  /** The lowest-scoring inspections of conversations that ended in [from, to], lowest first. */
+  async lowestInspections(from: Date, to: Date, limit: number): Promise<InspectionRecord[]> {
+    return Inspection.find({ endedAt: { $gte: from, $lte: to } }).sort({ score: 1, endedAt: -1 }).limit(limit).lean<InspectionRecord[]>();
   }
 
   /** Per-agent aggregates over whole UTC days in [from, to). */

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { EMOTIONS } from '../conversation/types';
-import { conflict, notFound } from '../http/errors';
+import { badRequest, conflict, notFound } from '../http/errors';
 import { validate } from '../http/validation';
 import { VoiceCallConflictError, type QaInspector } from './inspector';
 
@@ -10,6 +10,10 @@ const CALL_START_FORMATS = 'an ISO 8601 date-time with a time zone (e.g. 2025-06
 /** Earlier starts are mistakes (epoch seconds sent as milliseconds land in January 1970). */
 const EARLIEST_CALL_START = Date.UTC(2000, 0, 1);
 const isoDateTimeWithZone = z.iso.datetime({ offset: true });
+/** No call lasts a day: a larger offset is a unit mistake (it made an Invalid Date, a 500). */
+const MAX_CALL_OFFSET_MS = 86_400_000;
+/** Clocks of the call-centre system and ours may disagree a little; a call that starts later has not happened. */
+const MAX_CLOCK_SKEW_MS = 10 * 60_000;
 
 const describeValue = (value: unknown): string => {
   if (value === undefined) return 'nothing';
@@ -42,10 +46,11 @@ const voiceCall = z.object({
     speaker: z.enum(['agent', 'customer']),
     text: z.string().trim().min(1).max(2_000),
     /** Milliseconds from the start of the call. */
-    startMs: z.number().int().min(0),
-    endMs: z.number().int().min(0).optional(),
+    startMs: z.number().int().min(0).max(MAX_CALL_OFFSET_MS),
+    endMs: z.number().int().min(0).max(MAX_CALL_OFFSET_MS).optional(),
     emotion: z.object({ label: z.enum(EMOTIONS), intensity: z.number().min(0).max(1), polarity: z.enum(['positive', 'negative', 'neutral']) }).optional(),
-  })).min(1).max(2_000),
+  }).refine((turn) => turn.endMs === undefined || turn.endMs >= turn.startMs, { message: 'endMs must not be before startMs', path: ['endMs'] }))
+    .min(1).max(2_000),
 }).strict();
 
 /** Inspections and voice-call transcripts, for managers and the call-centre system (admin token). */
@@ -59,6 +64,10 @@ export function qaRoutes(inspector: QaInspector, auth: Middleware, now: () => Da
    */
   router.post('/voice-calls', async (ctx) => {
     const input = validate(voiceCall, ctx.request.body, 'body');
+    // A start in the future would sort above every real inspection for good (a year-275760 call did).
+    if (input.startedAt.getTime() > now().getTime() + MAX_CLOCK_SKEW_MS) {
+      throw badRequest('invalid_input', `startedAt: must not be in the future; got ${input.startedAt.toISOString()}`, { fields: ['startedAt'] });
+    }
     const { inspection, created } = await inspector.inspectVoiceCall(input).catch((err: unknown) => {
       if (err instanceof VoiceCallConflictError) throw conflict('call_already_inspected', err.message);
       throw err;

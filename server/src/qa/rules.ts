@@ -25,6 +25,8 @@ export const qaRulesSchema = z.object({
     emotionWorse: z.object({ deduction, minDrop: z.number().min(0).max(2) }),
     unresolved: z.object({ deduction }),
     repeatContact: z.object({ deduction, withinHours: positive }),
+    /** An ID card or bank card number written out in full by our side (it belongs masked). On unless configured. */
+    personalData: z.object({ deduction }).default({ deduction: 20 }),
   }),
   anomaly: z.object({
     windowHours: positive,

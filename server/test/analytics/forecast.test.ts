@@ -2,7 +2,7 @@ import { fitHoltWinters, forecastHoltWinters, scoreForecast } from '../../src/an
 import { syntheticSeries, syntheticSeriesWithMeans } from './synthetic';
 
 const SEASON = 24;
-const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
 
 describe('Holt-Winters forecast, scored against held-back data', () => {
   it('forecasts the next 24 hours close to the noise floor, better than "same hour yesterday"', () => {
@@ -28,7 +28,7 @@ describe('Holt-Winters forecast, scored against held-back data', () => {
         `(α=${model.alpha} β=${model.beta} γ=${model.gamma} φ=${model.phi})`,
       );
       expect(holtWinters.mae).toBeLessThan(seasonalNaive.mae);
-      expect(holtWinters.wape).toBeLessThan(0.25);
+      expect(holtWinters.wape!).toBeLessThan(0.25);
       expect(holtWinters.mae).toBeLessThan(1.5 * oracle.mae);
       expect(holtWinters.coverage!).toBeGreaterThanOrEqual(0.75);
     }
@@ -40,5 +40,13 @@ describe('Holt-Winters forecast, scored against held-back data', () => {
     const sparse = syntheticSeries({ days: 4, bucketMinutes: 60, peak: 1, seed: 5 });
     const forecast = forecastHoltWinters(fitHoltWinters(sparse, SEASON, { transform: 'sqrt' }), SEASON);
     expect(forecast.every((p) => p.value >= 0 && p.low >= 0 && p.high >= p.value)).toBe(true);
+  });
+
+  it('scores a day with no traffic without a percentage: WAPE is null, not 0 % beside an error of 100 an hour', () => {
+    const quietDay = new Array(SEASON).fill(0);
+    const score = scoreForecast(quietDay, new Array(SEASON).fill(100));
+    expect(score).toMatchObject({ mae: 100, wape: null });
+    expect(Number.isFinite(score.smape)).toBe(true);
+    expect(scoreForecast([], [])).toEqual({ mae: 0, smape: 0, wape: null });
   });
 });

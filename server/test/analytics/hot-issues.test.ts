@@ -132,8 +132,8 @@ describe('hot issues from live events: buckets, spikes, emerging topics, forecas
     expect(forecast.history.length).toBeGreaterThanOrEqual(7 * 24);
     expect(forecast.forecast).toHaveLength(24);
     expect(forecast.forecast[0].start.getTime()).toBe(Math.floor(clock / HOUR) * HOUR);
-    expect(forecast.backtest!.wape).toBeLessThan(0.5);
-    console.log(`forecast back-test on the simulated platform traffic (last day held back): MAE ${forecast.backtest!.mae.toFixed(2)}/h, WAPE ${(forecast.backtest!.wape * 100).toFixed(1)}%, sMAPE ${(forecast.backtest!.smape * 100).toFixed(1)}%`);
+    expect(forecast.backtest!.wape!).toBeLessThan(0.5);
+    console.log(`forecast back-test on the simulated platform traffic (last day held back): MAE ${forecast.backtest!.mae.toFixed(2)}/h, WAPE ${(forecast.backtest!.wape! * 100).toFixed(1)}%, sMAPE ${(forecast.backtest!.smape * 100).toFixed(1)}%`);
     // Busier at 10:00 Beijing than at 03:00.
     const at = (beijingHour: number) => forecast.forecast.find((p) => new Date(p.start.getTime() + 8 * HOUR).getUTCHours() === beijingHour)!.value;
     expect(at(10)).toBeGreaterThan(at(3) * 2);

@@ -182,6 +182,23 @@ describe('voice-call intake', () => {
     expect(await VoiceCall.countDocuments({})).toBe(0);
   });
 
+  it('refuses turn offsets no call could have and a call that has not started yet (400, not 500), storing nothing', async () => {
+    const turn = { speaker: 'agent', text: '您好' };
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ turns: [{ ...turn, startMs: 9e15 }] }, 'turns.0.startMs'], // was an Invalid Date and a 500
+      [{ turns: [{ ...turn, startMs: 0, endMs: 2 * 86_400_000 }] }, 'turns.0.endMs'],
+      [{ turns: [{ ...turn, startMs: 5_000, endMs: 1_000 }] }, 'turns.0.endMs'],
+      [{ startedAt: 8.64e15 }, 'startedAt'], // year 275760: it would have topped every list of recent inspections
+      [{ startedAt: new Date(start + 3_600_000 + 86_400_000).toISOString() }, 'startedAt'],
+    ];
+    for (const [overrides, field] of cases) {
+      const res = await post(call(overrides));
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ code: 'invalid_input', details: { fields: [field] } });
+    }
+    expect(await VoiceCall.countDocuments({})).toBe(0);
+  });
+
   it('takes startedAt as an ISO 8601 date-time with a zone or as epoch milliseconds', async () => {
     const iso = await post(call({ startedAt: '2025-06-05T11:00:00+08:00' }));
     expect(iso.status).toBe(201);

@@ -58,6 +58,34 @@ describe('quality inspection rules (wechat-config/qa-rules.yaml)', () => {
     expect(hit.detail).toContain('肯定能赔');
   });
 
+  it('forbidden phrases denied where they are said are correct disclosures, not violations', () => {
+    const said = (text: string) => {
+      const lines: Line[] = [...good];
+      lines[4] = [70, 'a', text];
+      return only(transcript(lines), 'forbidden_phrase');
+    };
+    for (const disclosure of ['保险不是理财，我们不能保证赚钱，也不是稳赚不赔的。', '理赔要看条款，不存在包赔、肯定能赔的说法。', '没有保本保息这回事，收益保证不了。']) {
+      expect(said(disclosure)).toEqual([]);
+    }
+    // A denial elsewhere in the message does not excuse the promise.
+    for (const promise of ['没事，肯定能赔', '不用担心肯定能赔', '这款不贵，保本保息', '我们不能退款，但是包赔']) {
+      expect(said(promise)).toEqual([expect.objectContaining({ agentId: 'zhangsan', evidence: ['m5'] })]);
+    }
+  });
+
+  it('personal data: an ID card or bank card number written out by our side, not numbers of ours nor the customer\'s own', () => {
+    const lines: Line[] = [...good];
+    lines[3] = [40, 'c', '我的身份证是11010519491231002X，理赔到哪一步了'];
+    lines[4] = [70, 'a', '已查到，被保险人身份证 11010519491231002X，赔款打到尾号的卡 4111 1111 1111 1111。'];
+    expect(only(transcript(lines), 'personal_data')).toEqual([
+      expect.objectContaining({ agentId: 'zhangsan', evidence: ['m5'], deduction: 20, detail: expect.stringMatching(/身份证号.*银行卡号/) }),
+    ]);
+    // Masked, a number of ours that happens to pass Luhn, or an ID with a wrong checksum: nothing to flag.
+    lines[4] = [70, 'a', '已查到，身份证1101**********002X，保单号4111111111111111，理赔已受理。'];
+    expect(only(transcript(lines), 'personal_data')).toEqual([]);
+    expect(only(transcript(good), 'personal_data')).toEqual([]);
+  });
+
   it('rudeness: an agent talking down to the customer', () => {
     const lines: Line[] = [...good];
     lines[4] = [70, 'a', '说了多少遍了，你自己去查啊，烦不烦'];
@@ -76,6 +104,12 @@ describe('quality inspection rules (wechat-config/qa-rules.yaml)', () => {
       [60, 'c', '好的'],
       [70, 'a', '感谢咨询，再见'],
     ];
+    // Declining to sell is no pitch.
+    const declined: Line[] = [...lines];
+    declined[3] = [40, 'a', '抱歉，我这边不能帮您下单，您可以在小程序里查看产品。'];
+    declined.splice(4, 1);
+    expect(only(transcript(declined), 'selling_disclosure')).toEqual([]);
+
     const [hit] = only(transcript(lines), 'selling_disclosure');
     expect(hit).toMatchObject({ agentId: 'zhangsan', evidence: ['m4'], deduction: 15 });
     expect(hit.detail).toContain('犹豫期');
@@ -147,6 +181,13 @@ describe('quality inspection rules (wechat-config/qa-rules.yaml)', () => {
     ]);
     // A closing "thanks" needs no answer.
     expect(only(transcript(good.slice(0, 6)), 'unresolved')).toEqual([]);
+    for (const done of ['好的，谢谢你们的帮助！', '嗯嗯 知道了', '好吧，我再看看', 'OK 谢谢']) {
+      expect(only(transcript([...good.slice(0, 5), [90, 'c', done]]), 'unresolved')).toEqual([]);
+    }
+    // ... but a complaint or a question that merely starts like one does.
+    for (const open of ['好几天了还没到账', '好慢啊', '好的？那到底什么时候到']) {
+      expect(only(transcript([...good.slice(0, 5), [90, 'c', open]]), 'unresolved')).toEqual([expect.objectContaining({ evidence: ['m6'] })]);
+    }
   });
 
   it('repeat contact within 24 h points at the new first message and the earlier inspection', () => {

@@ -69,11 +69,9 @@ export async function dashboardOverview(sources: OverviewSources, hours: number)
   const qaByAgent = await Promise.all(
     (await sources.inspector.agentSummaries(qaFrom, to)).map(async (s) => ({ ...s, name: await sources.agentName?.(s.agentId) })),
   );
-  const recent = await sources.inspector.recentInspections({ limit: 200 });
-  const lowestInspections = recent
-    .filter((i) => new Date(i.endedAt).getTime() >= now.getTime() - hours * 3_600_000)
-    .sort((a, b) => a.score - b.score)
-    .slice(0, 8)
+  // Over the whole window (picking from the latest 200 missed the worst of a busy day).
+  const lowest = await sources.inspector.lowestInspections(new Date(now.getTime() - hours * 3_600_000), now, 8);
+  const lowestInspections = lowest
     .map((i) => ({ _id: i._id, conversationId: i.conversationId, agentIds: i.agentIds, score: i.score, endedAt: i.endedAt, rules: [...new Set(i.hits.map((h) => h.rule))] }));
 
   const [alerts, hotIssues, forecast, pending, published] = await Promise.all([

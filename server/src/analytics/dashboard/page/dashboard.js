@@ -12,6 +12,7 @@
   var RULES = {
     forbidden_phrase: '违规用语', rudeness: '态度', selling_disclosure: '销售告知', greeting: '问候', closing: '结束语',
     first_response: '首响超时', turn_response: '回复超时', emotion_worse: '情绪变差', unresolved: '未解决', repeat_contact: '重复来访',
+    personal_data: '泄露个人信息',
   };
   var METRICS = { scenario: '场景', intent: '意图', unanswered_cluster: '未解答聚类' };
 
@@ -105,7 +106,9 @@
     var labels = history.map(function (p) { return mdhh(p.start); }).concat(f.forecast.map(function (p) { return mdhh(p.start); }));
     var pad = function (n) { var a = []; for (var i = 0; i < n; i++) a.push(null); return a; };
     var note = document.getElementById('forecast-note');
-    note.textContent = f.reason ? f.reason : f.backtest ? '回测（前一日）：WAPE ' + (f.backtest.wape * 100).toFixed(1) + '%，MAE ' + f.backtest.mae.toFixed(1) + ' 条/小时' : '';
+    // WAPE is null when the held-back day had no traffic at all (no percentage of zero).
+    var wape = f.backtest && f.backtest.wape !== null ? (f.backtest.wape * 100).toFixed(1) + '%' : '—';
+    note.textContent = f.reason ? f.reason : f.backtest ? '回测（前一日）：WAPE ' + wape + '，MAE ' + f.backtest.mae.toFixed(1) + ' 条/小时' : '';
     chart('chart-forecast').setOption({
       animation: false,
       tooltip: { trigger: 'axis' },
