@@ -130,4 +130,9 @@ export const VoiceCall = mongoose.model<VoiceCallRecord>('QaVoiceCall', voiceCal
 
 const DAY_MS = 86_400_000;
 export const utcDayStart = (at: Date) => new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS);
+/** The last `days` whole UTC days, today included: [start of the first, start of tomorrow). */
+export const lastUtcDays = (now: Date, days: number) => ({
+  from: new Date(utcDayStart(now).getTime() - (days - 1) * DAY_MS),
+  to: new Date(utcDayStart(now).getTime() + DAY_MS),
+});
 export const agentDayId = (agentId: string, at: Date) => `${agentId}:${utcDayStart(at).toISOString().slice(0, 10)}`;

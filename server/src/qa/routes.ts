@@ -5,6 +5,7 @@ import { EMOTIONS } from '../conversation/types';
 import { badRequest, conflict, notFound } from '../http/errors';
 import { validate } from '../http/validation';
 import { VoiceCallConflictError, type QaInspector } from './inspector';
+import { lastUtcDays } from './models';
 
 const CALL_START_FORMATS = 'an ISO 8601 date-time with a time zone (e.g. 2025-06-04T11:00:00+08:00) or epoch milliseconds';
 /** Earlier starts are mistakes (epoch seconds sent as milliseconds land in January 1970). */
@@ -94,8 +95,8 @@ export function qaRoutes(inspector: QaInspector, auth: Middleware, now: () => Da
   /** Per-agent aggregates over the last `days` days. */
   router.get('/agents', async (ctx) => {
     const { days } = validate(z.object({ days: z.coerce.number().int().min(1).max(90).default(7) }), ctx.query, 'query');
-    const to = new Date(now().getTime() + 86_400_000);
-    ctx.body = { items: await inspector.agentSummaries(new Date(to.getTime() - (days + 1) * 86_400_000), to) };
+    const { from, to } = lastUtcDays(now(), days);
+    ctx.body = { items: await inspector.agentSummaries(from, to) };
   });
 
   return router;

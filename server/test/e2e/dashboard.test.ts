@@ -36,7 +36,7 @@ interface PlaywrightPage {
   url(): string;
 }
 interface PlaywrightBrowser {
-  newPage(options?: { viewport?: { width: number; height: number }; deviceScaleFactor?: number }): Promise<PlaywrightPage>;
+  newPage(options?: { viewport?: { width: number; height: number }; deviceScaleFactor?: number; timezoneId?: string }): Promise<PlaywrightPage>;
   close(): Promise<void>;
 }
 interface PlaywrightChromium {
@@ -105,7 +105,8 @@ describe('manager dashboard in a real browser (Debian Chromium, headless)', () =
 
   it('signs a manager in through WeCom, draws every chart, and a knowledge candidate can be approved from it', async () => {
     oauth.signInAs('wangfang');
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
+    // A manager's PC set to UTC: the page still shows China's time.
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1, timezoneId: 'UTC' });
     await page.goto(`${baseUrl}/dashboard`, { waitUntil: 'load' });
     // Back from WeCom (the browser keeps the authorize URL's #wechat_redirect fragment).
     expect(page.url().split('#')[0]).toBe(`${baseUrl}/dashboard`);
@@ -123,6 +124,9 @@ describe('manager dashboard in a real browser (Debian Chromium, headless)', () =
     for (const chart of drawn) expect(chart).toMatchObject({ canvas: true, points: expect.any(Number) });
     expect(drawn.every((c) => c.points > 0)).toBe(true);
     expect(drawn.map((c) => c.id)).toEqual(CHARTS);
+    const updated = await page.evaluate<string>(`document.getElementById('updated').textContent`);
+    const shanghaiHours = [0, 60_000].map((ago) => new Date(Date.now() - ago).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai' }).split(':')[0]);
+    expect(shanghaiHours).toContain(updated.split(':')[0]);
 
     const text = await page.evaluate<string>('document.body.innerText');
     expect(text).toContain('王芳（企业微信登录）');

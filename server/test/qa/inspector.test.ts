@@ -5,7 +5,7 @@ import { loadInsightSettings } from '../../src/analytics/settings';
 import { ConversationStates } from '../../src/conversation/states';
 import { seedConversation } from '../support/conversations';
 import { EventBus } from '../../src/events/bus';
-import { Inspection, SessionStart, VoiceCall } from '../../src/qa/models';
+import { Inspection, lastUtcDays, SessionStart, VoiceCall } from '../../src/qa/models';
 import { useTestDatabase } from '../support/database';
 import { serve } from '../support/http';
 import { seededRandom } from '../analytics/synthetic';
@@ -224,5 +224,13 @@ describe('voice-call intake', () => {
     expect(retry.body).toEqual(first.body);
     expect(await Inspection.countDocuments({ kind: 'voice' })).toBe(1);
     expect((await VoiceCall.findById('call-20250605-0001').lean())!.agentId).toBe('chenjing');
+  });
+});
+
+describe('the last N days of agents\' QA', () => {
+  it('are N whole UTC days, today included (7 had meant 8)', () => {
+    const now = new Date('2026-03-10T15:30:00Z');
+    expect(lastUtcDays(now, 1)).toEqual({ from: new Date('2026-03-10T00:00:00Z'), to: new Date('2026-03-11T00:00:00Z') });
+    expect(lastUtcDays(now, 7)).toEqual({ from: new Date('2026-03-04T00:00:00Z'), to: new Date('2026-03-11T00:00:00Z') });
   });
 });

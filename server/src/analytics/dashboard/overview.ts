@@ -2,7 +2,7 @@ import type { AlertCenter, AlertRecord } from '../alerts';
 import { FIVE_MINUTES_MS, type BucketStore } from '../buckets';
 import type { HotIssue, HotIssueMonitor, ForecastResult } from '../hot-issues';
 import type { AgentQaSummary, QaInspector } from '../../qa/inspector';
-import type { InspectionRecord } from '../../qa/models';
+import { lastUtcDays, type InspectionRecord } from '../../qa/models';
 import type { KnowledgeCandidateRecord } from '../../learning/models';
 import type { LearningService } from '../../learning/service';
 
@@ -65,9 +65,10 @@ export async function dashboardOverview(sources: OverviewSources, hours: number)
     unanswered: unanswered.reduce((s, p) => s + p.count, 0),
   };
 
-  const qaFrom = new Date(now.getTime() - 7 * 86_400_000);
+  // 近 7 天: the last seven UTC days, today included (agents' QA is kept per UTC day).
+  const qaDays = lastUtcDays(now, 7);
   const qaByAgent = await Promise.all(
-    (await sources.inspector.agentSummaries(qaFrom, to)).map(async (s) => ({ ...s, name: await sources.agentName?.(s.agentId) })),
+    (await sources.inspector.agentSummaries(qaDays.from, qaDays.to)).map(async (s) => ({ ...s, name: await sources.agentName?.(s.agentId) })),
   );
   // Over the whole window (picking from the latest 200 missed the worst of a busy day).
   const lowest = await sources.inspector.lowestInspections(new Date(now.getTime() - hours * 3_600_000), now, 8);

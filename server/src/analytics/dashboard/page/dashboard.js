@@ -27,8 +27,18 @@
     return node;
   }
   function pct(v) { return v === null || v === undefined ? '—' : (v * 100).toFixed(1) + '%'; }
-  function hhmm(iso) { var d = new Date(iso); return ('0' + d.getHours()).slice(-2) + ':' + ('0' + d.getMinutes()).slice(-2); }
-  function mdhh(iso) { var d = new Date(iso); return (d.getMonth() + 1) + '/' + d.getDate() + ' ' + ('0' + d.getHours()).slice(-2) + '时'; }
+  // Times in China's zone, whatever zone the manager's computer is set to (a PC on UTC drew the charts 8 hours off).
+  var TIME_ZONE = 'Asia/Shanghai';
+  function partsOf(iso) {
+    var parts = {};
+    new Intl.DateTimeFormat('en-GB', { timeZone: TIME_ZONE, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+      .formatToParts(new Date(iso)).forEach(function (p) { parts[p.type] = p.value; });
+    return parts;
+  }
+  function hhmm(iso) { var p = partsOf(iso); return p.hour + ':' + p.minute; }
+  function mdhh(iso) { var p = partsOf(iso); return Number(p.month) + '/' + Number(p.day) + ' ' + p.hour + '时'; }
+  function dateTime(iso) { return new Date(iso).toLocaleString('zh-CN', { timeZone: TIME_ZONE }); }
+  function dateOnly(iso) { return new Date(iso).toLocaleDateString('zh-CN', { timeZone: TIME_ZONE }); }
   function chart(id) {
     if (!charts[id]) charts[id] = echarts.init(document.getElementById(id), null, { renderer: 'canvas' });
     return charts[id];
@@ -150,7 +160,7 @@
     o.alerts.forEach(function (a) {
       list.appendChild(el('li', {}, [
         el('span', { className: 'badge ' + a.severity, text: a.severity === 'critical' ? '紧急' : a.severity === 'warning' ? '警告' : '提示' }), ' ',
-        el('strong', { text: a.title }), el('div', { text: a.summary }), el('div', { className: 'when', text: new Date(a.at).toLocaleString('zh-CN') + (a.notified.length ? ' · 已通知 ' + a.notified.join('、') : '') }),
+        el('strong', { text: a.title }), el('div', { text: a.summary }), el('div', { className: 'when', text: dateTime(a.at) + (a.notified.length ? ' · 已通知 ' + a.notified.join('、') : '') }),
       ]));
     });
   }
@@ -212,7 +222,7 @@
       box.appendChild(el('div', { className: 'candidate', 'data-learned': c._id }, [
         el('div', { className: 'head' }, [
           el('strong', { text: c.name }),
-          el('span', { className: 'badge', text: (c.reviewedBy || '') + (c.reviewedAt ? ' ' + new Date(c.reviewedAt).toLocaleDateString('zh-CN') + ' 发布' : '') }),
+          el('span', { className: 'badge', text: (c.reviewedBy || '') + (c.reviewedAt ? ' ' + dateOnly(c.reviewedAt) + ' 发布' : '') }),
         ]),
         el('div', { className: 'questions', text: '示例：' + c.questions.join(' / ') }),
         el('div', { text: c.answer || '' }),
@@ -227,7 +237,7 @@
       .then(function (o) {
         renderKpis(o); renderVolume(o); renderEmotions(o); renderHandoffs(o); renderQa(o); renderForecast(o);
         renderHotIssues(o); renderAlerts(o); renderInspections(o); renderReviewQueue(o); renderLearnedKnowledge(o);
-        document.getElementById('updated').textContent = new Date(o.generatedAt).toLocaleString('zh-CN');
+        document.getElementById('updated').textContent = dateTime(o.generatedAt);
         document.body.setAttribute('data-ready', 'true');
       })
       .catch(function (err) { document.body.setAttribute('data-error', String(err && err.message)); });
