@@ -30,6 +30,8 @@ export type HandoffRules = z.infer<typeof handoffRulesSchema>;
 
 export const repliesSchema = z.object({
   welcome: z.string().min(1),
+  /** To a follower who scans one of the account's codes again (a SCAN event, not a new subscription). */
+  welcomeBack: z.string().min(1),
   fallback: z.string().min(1),
   clarify: z.string().min(1),
   /** Instead of `clarify` when only one meaning is plausible: a question to confirm, not a choice. */

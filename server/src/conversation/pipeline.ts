@@ -274,7 +274,8 @@ export class ConversationPipeline {
         return [{ ...answered, text: `${answered.text}\n\n${replies.handoffUnavailable}` }];
       }
       case 'welcome':
-        return [{ kind: 'text', text: replies.welcome }];
+        // A follower scanning a code again is not new: no introduction, just an offer to help.
+        return [{ kind: 'text', text: inbound.event?.type === 'scan' ? replies.welcomeBack : replies.welcome }];
       case 'fallback':
         return [{ kind: 'text', text: replies.fallback }];
       case 'relay_to_agent':

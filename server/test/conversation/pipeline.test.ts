@@ -276,6 +276,8 @@ describe('conversation pipeline', () => {
     const welcome = await pipeline.handle(text('u-events', '', { kind: 'event', event: { type: 'subscribe' }, text: undefined }));
     expect(welcome.decision.action).toBe('welcome');
     expect(welcome.replies[0]).toMatchObject({ kind: 'text', text: expect.stringContaining('欢迎') });
+    const scanned = await pipeline.handle(text('u-events', '', { kind: 'event', event: { type: 'scan', key: 'poster-1' }, text: undefined }));
+    expect(scanned.replies).toEqual([{ kind: 'text', text: loadWechatConfig().replies.welcomeBack }]);
     const image = await pipeline.handle(text('u-events', '', { kind: 'image', text: undefined, media: { url: 'http://x/p.jpg' } }));
     expect(image.replies[0]).toMatchObject({ text: expect.stringContaining('图片') });
     const click = await pipeline.handle(text('u-events', '', { kind: 'event', event: { type: 'menu_click', key: 'MENU_CLAIM_REPORT' }, text: undefined }));
