@@ -68,6 +68,25 @@ export function saysAny(text: string, words: readonly string[], notWithin: reado
   });
 }
 
+/** A message this short ("怎么还没到账", "那要多久") leans on the topic being discussed. */
+const FOLLOW_UP_MAX_CHARS = 8;
+/** A reading of a follow-up in the topic being discussed is worth asking about from this confidence. */
+const FOLLOW_UP_MIN_CONFIDENCE = 0.1;
+
+/**
+ * A short follow-up whose best reading leaves the topic being discussed, while a plausible reading stays in it
+ * ("理赔进度怎么查" → "怎么还没到账": a claim's payout, or a refund?): both are offered, the topic's first.
+ */
+function followUpChoices(text: string, understanding: Understanding, state: DialogueState, facts: DecideInput['facts']): Choice[] | undefined {
+  const topic = state.lastScenarioId;
+  const [top] = understanding.candidates;
+  if (!topic || !top || [...text.replace(/[\s\p{P}\p{S}]/gu, '')].length > FOLLOW_UP_MAX_CHARS) return undefined;
+  if (facts(top.subIntentId)?.scenarioId === topic) return undefined;
+  const inTopic = understanding.candidates.find((c) => c.confidence >= FOLLOW_UP_MIN_CONFIDENCE && facts(c.subIntentId)?.scenarioId === topic);
+  if (!inTopic) return undefined;
+  return [inTopic, top].map((c, i) => ({ number: i + 1, label: c.name, subIntentId: c.subIntentId }));
+}
+
 /** Nothing but punctuation, symbols and emoji ("😭😭", "？？？", "……"): no question to look up. */
 export function hasNoContent(text: string): boolean {
   return !/[\p{L}\p{N}]/u.test(text);
@@ -326,6 +345,9 @@ function decideOn(
     const product = understanding.entities.find((e) => e.type === 'product');
     if (product) return { action: 'answer', subIntentId: state.pendingSlot.subIntentId, solutionId: '', confidence: 1, reason: 'slot product filled' };
   }
+
+  const followUp = followUpChoices(text, understanding, state, facts);
+  if (followUp) return { action: 'clarify', choices: followUp, reason: `a short follow-up: ${followUp[0].label} continues the topic, or ${followUp[1].label}` };
 
   if (top && top.confidence >= rules.answer.minConfidence) {
     return answerOrAsk(top.subIntentId, top.confidence, `confident (${top.confidence.toFixed(2)} ≥ ${rules.answer.minConfidence})`);

@@ -167,6 +167,18 @@ describe('decide', () => {
     expect(run(text, understanding([['surrender/x/y', 0.9]]))).toMatchObject({ action: 'acknowledge' });
   });
 
+  it('asks about a short follow-up that reads as another topic while a reading stays in the current one', () => {
+    const inClaims = state({ lastScenarioId: 'claim-progress' });
+    const u = understanding([['a/b/answerable', 0.7], ['claim-progress/x/y', 0.12]]);
+    expect(run('钱怎么还没到', u, inClaims)).toMatchObject({
+      action: 'clarify', choices: [{ number: 1, subIntentId: 'claim-progress/x/y' }, { number: 2, subIntentId: 'a/b/answerable' }],
+    });
+    // A longer message says what it is about; no topic yet, or nothing in it, leaves the answer alone.
+    expect(run('我想问一下我去年买的那份保险的钱怎么还没到', u, inClaims)).toMatchObject({ action: 'answer', subIntentId: 'a/b/answerable' });
+    expect(run('钱怎么还没到', u)).toMatchObject({ action: 'answer', subIntentId: 'a/b/answerable' });
+    expect(run('钱怎么还没到', understanding([['a/b/answerable', 0.7], ['claim-progress/x/y', 0.05]]), inClaims)).toMatchObject({ action: 'answer' });
+  });
+
   it('hands off for angry emoji alone', () => {
     expect(run('😡😡😡', understanding([], { emotion: { label: 'anger', intensity: 0.9, polarity: 'negative' } }))).toMatchObject({ action: 'handoff', reasons: ['negative_emotion'] });
   });
