@@ -24,6 +24,12 @@ export default defineConfig<'webpack5'>(async (merge) => {
     plugins: [],
     defineConstants: {
       API_BASE: JSON.stringify(apiBase.replace(/\/+$/, '')),
+      // Subscription-message template ids, the same as the server's WECHAT_MP_TEMPLATE_* (services/notices.ts).
+      NOTICE_TEMPLATES: JSON.stringify({
+        policyIssued: process.env.TARO_APP_TEMPLATE_POLICY_ISSUED || undefined,
+        claimProgress: process.env.TARO_APP_TEMPLATE_CLAIM_PROGRESS || undefined,
+        renewalDue: process.env.TARO_APP_TEMPLATE_RENEWAL || undefined,
+      }),
     },
     copy: { patterns: [], options: {} },
     framework: 'react',

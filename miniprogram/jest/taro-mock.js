@@ -10,6 +10,8 @@ const Taro = {
   getFileSystemManager: jest.fn(() => ({ readFileSync: jest.fn(() => 'AAAA') })),
   switchTab: jest.fn(async () => ({})),
   navigateTo: jest.fn(async () => ({})),
+  showModal: jest.fn(async () => ({ confirm: true, cancel: false })),
+  requestSubscribeMessage: jest.fn(async () => ({ errMsg: 'requestSubscribeMessage:ok' })),
   __storage: storage,
 };
 module.exports = Taro;

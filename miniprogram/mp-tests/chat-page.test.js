@@ -29,10 +29,28 @@ function imageSources(page) {
   return sources;
 }
 
+/**
+ * The scroll-top Taro renders on the message list (minified attribute name: the one value past any real height).
+ * The page keeps the newest message in view by scrolling past the end, one more each time so that it scrolls again.
+ */
+function listScrollTop(page) {
+  let found;
+  const visit = (node) => {
+    if (!node || typeof node !== 'object') return;
+    if (typeof node.cl === 'string' && node.cl.split(/\s+/).includes('chat__list')) {
+      found = Object.values(node).map(Number).find((value) => value >= 1_000_000);
+    }
+    for (const child of node.cn || []) visit(child);
+  };
+  visit(page.instance.data.root);
+  return found;
+}
+
 describe('compiled weapp chat page', () => {
   let backend;
   let agentReplied = false;
   let page;
+  let scrolledTo;
 
   beforeAll(async () => {
     backend = fakeBackend({
@@ -107,6 +125,14 @@ describe('compiled weapp chat page', () => {
     expect(textOf(page)).toContain('智能客服 7×24 小时在线');
   });
 
+  it('opens at the newest message, and follows each new one', async () => {
+    // scroll-into-view ran once, before the history was laid out, and opened the chat in the middle of it.
+    await waitFor(() => listScrollTop(page) > 1_000_000);
+    const first = listScrollTop(page);
+    scrolledTo = first;
+    expect(first).toBeGreaterThanOrEqual(1_000_000);
+  });
+
   it('sends a typed message and shows the answer with tappable numbered choices', async () => {
     const input = deepQuery(page, '.chat__input');
     expect(input).toBeDefined();
@@ -129,6 +155,8 @@ describe('compiled weapp chat page', () => {
     await waitFor(() => backend.calls.filter((c) => c.method === 'POST' && c.path === '/api/mp/chat/messages').length > before);
     const last = backend.calls.filter((c) => c.method === 'POST' && c.path === '/api/mp/chat/messages').pop();
     expect(last.data.text).toBe('1');
+    // The answers arrived: the list scrolled to the bottom again (a new value, so the scroll view moves).
+    await waitFor(() => listScrollTop(page) > scrolledTo);
   });
 
   it('shows the user\'s own photo from the history, downloaded with the session token', async () => {

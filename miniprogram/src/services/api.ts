@@ -184,6 +184,9 @@ export class ApiClient {
   createOrder(body: OrderRequest) {
     return this.call<Order>('POST', '/api/mp/orders', { body, auth: true });
   }
+  orders() {
+    return this.call<ItemList<Order>>('GET', '/api/mp/orders', { auth: true });
+  }
   order(orderNumber: string) {
     return this.call<Order>('GET', `/api/mp/orders/${seg(orderNumber)}`, { auth: true });
   }

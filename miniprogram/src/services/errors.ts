@@ -46,6 +46,21 @@ const MESSAGES: Record<string, string> = {
   image_not_found: '图片不存在或已删除',
   images_unavailable: '暂时无法发送图片，请稍后再试',
   client_message_id_reused: '消息发送冲突，请重新发送',
+  // Orders, payment and surrender (the server says these in English).
+  order_not_cancellable: '订单已支付或已关闭，无法取消',
+  order_already_paid: '订单刚刚已支付成功，正在出单，无法取消',
+  order_not_payable: '订单已关闭或已支付，无法再次支付',
+  order_expired: '订单已超过支付期限，请重新投保',
+  order_busy: '该被保险人有订单正在提交，请稍后再试',
+  payments_unavailable: '支付暂未开通，请稍后再试',
+  payment_provider_unavailable: '微信支付暂时无响应，请稍后重试',
+  payment_provider_error: '微信支付暂时无法下单，请稍后重试',
+  not_surrenderable: '该保单当前无法退保，请联系客服',
+  field_not_applicable: '填写的信息有误，请重新试算',
+  // Claims.
+  claim_closed_for_documents: '该理赔已进入处理结果阶段，不能再上传材料',
+  too_many_documents: '材料数量已达上限，如需补充请联系客服',
+  no_documents: '请先上传材料，再提交审核',
   internal_error: '服务器开小差了，请稍后重试',
 };
 
@@ -60,6 +75,15 @@ export function userMessage(status: number, code: string, serverMessage: string)
   if (status === 429) return '操作太频繁，请稍后再试';
   if (status >= 500) return MESSAGES.internal_error;
   return '请求失败，请稍后重试';
+}
+
+/**
+ * The message for one form field the server named: its own words when it wrote Chinese (e.g. 事故日期不在保单保障期间内),
+ * otherwise "<label>有误" so the customer still sees which field, never the server's English.
+ */
+export function fieldMessage(err: ApiError, label: string): string {
+  if (hasChinese(err.serverMessage)) return err.message;
+  return `${label}有误，请核对`;
 }
 
 export const isApiError = (err: unknown): err is ApiError => err instanceof ApiError;

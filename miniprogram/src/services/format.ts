@@ -25,6 +25,18 @@ export function formatDateTime(iso: string | undefined): string {
   return `${c.getUTCFullYear()}-${pad(c.getUTCMonth() + 1)}-${pad(c.getUTCDate())} ${pad(c.getUTCHours())}:${pad(c.getUTCMinutes())}`;
 }
 
+/**
+ * A deadline in China time. One that falls at midnight is shown as 24:00 of the day before (2026-12-10 24:00, as
+ * policies write it), so the last day it covers is the day shown, not the day after.
+ */
+export function formatDeadline(iso: string | undefined): string {
+  const text = formatDateTime(iso);
+  if (!text.endsWith(' 00:00')) return text;
+  const day = new Date(`${text.slice(0, 10)}T00:00:00Z`);
+  day.setUTCDate(day.getUTCDate() - 1);
+  return `${day.toISOString().slice(0, 10)} 24:00`;
+}
+
 /** Chat time stamps: 14:05. */
 export function formatClock(iso: string): string {
   return formatDateTime(iso).slice(11);

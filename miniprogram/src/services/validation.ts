@@ -18,8 +18,8 @@ export function isCalendarDate(value: string): boolean {
   return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
 }
 
-/** undefined when valid, otherwise why not. */
-export function checkIdCard(value: string): string | undefined {
+/** undefined when valid, otherwise why not. `today` (China calendar date) bounds the birth date, as the server does. */
+export function checkIdCard(value: string, today: string = chinaToday()): string | undefined {
   const number = value.trim().toUpperCase();
   if (!number) return '请填写身份证号';
   if (!/^\d{17}[\dX]$/.test(number)) return '身份证号应为18位';
@@ -29,11 +29,12 @@ export function checkIdCard(value: string): string | undefined {
   let sum = 0;
   for (let i = 0; i < 17; i++) sum += Number(number[i]) * ID_WEIGHTS[i];
   if (ID_CHECK_CHARS[sum % 11] !== number[17]) return '身份证号校验位不正确，请核对';
+  if (birth > today) return '身份证号中的出生日期晚于今天，请核对';
   return undefined;
 }
 
-export function birthDateFromIdCard(value: string): string | undefined {
-  if (checkIdCard(value)) return undefined;
+export function birthDateFromIdCard(value: string, today: string = chinaToday()): string | undefined {
+  if (checkIdCard(value, today)) return undefined;
   const n = value.trim();
   return `${n.slice(6, 10)}-${n.slice(10, 12)}-${n.slice(12, 14)}`;
 }

@@ -175,7 +175,7 @@ if (noBrowser) process.stderr.write(`[miniprogram-h5] ${CHROMIUM} not found: ski
     await until(() => wechatPay.orders.has(orderNumber), 10_000); // the server prepaid with the fake
     const notified = await wechatPay.sendNotify(`http://127.0.0.1:${apiPort}/wechat/pay/notify`, orderNumber);
     expect(notified.status).toBeLessThan(300);
-    await visible('.pay__title:has-text("保单已生效出单")').waitFor({ timeout: 30_000 });
+    await visible('.pay__title:has-text("保单已出单")').waitFor({ timeout: 30_000 });
     await shot('05-paid');
 
     await visible('.btn:has-text("我的保单")').click();

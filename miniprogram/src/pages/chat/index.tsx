@@ -1,6 +1,6 @@
 import { Image, Input, ScrollView, Text, View } from '@tarojs/components';
 import Taro, { useDidHide, useDidShow } from '@tarojs/taro';
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { LoginGate } from '../../components/LoginGate';
 import { ErrorState, Loading } from '../../components/StatusView';
 import { chat, chatImages } from '../../services/app';
@@ -21,11 +21,14 @@ const STATE_TEXT: Record<ConversationState, string> = {
 
 const QUICK_QUESTIONS = ['怎么报案', '理赔需要什么材料', '怎么退保', '转人工'];
 
+/** Past the end of any conversation: the scroll view clamps it to the bottom. */
+const BOTTOM = 1_000_000;
+
 /**
  * A picture in a message. The user's photos are private on the server, so they are downloaded with the session
  * first (loading, then the picture or a tap-to-retry); other pictures show directly. Tap to see it full screen.
  */
-function ChatPhoto({ url }: { url: string }) {
+function ChatPhoto({ url, onLoad }: { url: string; onLoad?: () => void }) {
   const loaded = useStore(chatImages.store, (s) => s.images[url]);
   const shown = loaded ?? chatImages.stateOf(url);
   useEffect(() => {
@@ -50,18 +53,19 @@ function ChatPhoto({ url }: { url: string }) {
       className='msg__image'
       src={shown.src}
       mode='widthFix'
+      onLoad={onLoad}
       onClick={() => void Taro.previewImage({ urls: [shown.src], current: shown.src })}
     />
   );
 }
 
-function Message({ item }: { item: ChatItem }) {
+function Message({ item, onImageLoad }: { item: ChatItem; onImageLoad?: () => void }) {
   const mine = item.author === 'user';
   return (
     <View className={`msg ${mine ? 'msg--mine' : 'msg--theirs'} msg--${item.author}`}>
       {!mine && <Text className='msg__who'>{item.author === 'agent' ? '人工客服' : '智能客服'}</Text>}
       <View className='msg__bubble'>
-        {item.imageUrl && <ChatPhoto url={item.imageUrl} />}
+        {item.imageUrl && <ChatPhoto url={item.imageUrl} onLoad={onImageLoad} />}
         {item.text !== '' && <Text className='msg__text' userSelect>{item.text}</Text>}
         {item.choices && item.choices.length > 0 && (
           <View className='msg__choices'>
@@ -139,13 +143,43 @@ function Conversation() {
     }
   };
 
-  const lastId = messages.length ? `m${messages.length - 1}` : '';
+  // Keep the newest message in view: on opening (history), on each new message, and when a picture above it has
+  // loaded and grown. scroll-into-view ran once, before pictures and long answers were laid out, and left the chat
+  // opened in the middle of the history; scroll-top past the end is clamped to the bottom on both weapp and h5 (one
+  // more each time, as an unchanged value would not scroll again).
+  const [scrollTop, setScrollTop] = useState(BOTTOM);
+  const atBottom = useRef(true);
+  const listHeight = useRef(0);
+  const toBottom = useCallback(() => setScrollTop((t) => t + 1), []);
+  useEffect(() => {
+    if (!messages.length) return;
+    atBottom.current = true;
+    const timer = setTimeout(toBottom, 60);
+    return () => clearTimeout(timer);
+  }, [messages.length, loaded, toBottom]);
+  const onScroll = (e: { detail: { scrollTop: number; scrollHeight: number } }) => {
+    const { scrollTop: top, scrollHeight } = e.detail;
+    if (!listHeight.current) {
+      Taro.createSelectorQuery()
+        .select('.chat__list')
+        .boundingClientRect((rect) => {
+          const r = Array.isArray(rect) ? rect[0] : rect;
+          if (r?.height) listHeight.current = r.height;
+        })
+        .exec();
+    }
+    // Read by a picture that finishes loading: follow the bottom only if the customer was there (not reading back).
+    atBottom.current = scrollHeight - top - (listHeight.current || 600) < 160;
+  };
+  const onImageLoad = useCallback(() => {
+    if (atBottom.current) toBottom();
+  }, [toBottom]);
   return (
     <View className='chat' style={{ height: process.env.TARO_ENV === 'h5' ? '100%' : '100vh' }}>
       <View className={`chat__status chat__status--${state}`}>
         <Text className='chat__status-text'>{offline ? '网络不稳定，正在重新连接…' : STATE_TEXT[state]}</Text>
       </View>
-      <ScrollView className='chat__list' scrollY scrollIntoView={lastId} scrollWithAnimation>
+      <ScrollView className='chat__list' scrollY scrollTop={scrollTop} scrollWithAnimation onScroll={onScroll}>
         {!loaded && !loadError && <Loading />}
         {loadError && !loaded && <ErrorState message={loadError} onRetry={() => void chat.load().catch(() => undefined)} />}
         {loaded && messages.length === 0 && (
@@ -163,7 +197,7 @@ function Conversation() {
         )}
         {messages.map((item, i) => (
           <View key={item.id} id={`m${i}`}>
-            <Message item={item} />
+            <Message item={item} onImageLoad={onImageLoad} />
           </View>
         ))}
         <View className='chat__spacer' />

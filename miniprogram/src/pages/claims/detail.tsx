@@ -1,6 +1,6 @@
 import { Text, View } from '@tarojs/components';
 import Taro, { useRouter } from '@tarojs/taro';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { LoginGate } from '../../components/LoginGate';
 import { PhotoPicker, type PendingPhoto } from '../../components/PhotoPicker';
 import { RemoteView } from '../../components/StatusView';
@@ -10,6 +10,7 @@ import { api } from '../../services/app';
 import { uploadPhotos } from '../../services/claims';
 import { messageOf } from '../../services/errors';
 import { DOCUMENT_KIND_LABELS, formatDateTime, formatFen, INCIDENT_KIND_LABELS } from '../../services/format';
+import { askForNotices } from '../../services/notices';
 import type { Claim, DocumentKind } from '../../services/types';
 
 const ACCEPTS_DOCUMENTS = ['reported', 'documents_needed', 'under_review'];
@@ -27,26 +28,40 @@ function ClaimDetail({ claim, reload }: { claim: Claim; reload(): Promise<void> 
   const [photos, setPhotos] = useState<PendingPhoto[]>([]);
   const [docKind, setDocKind] = useState<DocumentKind>('invoice');
   const [busy, setBusy] = useState<string>();
+  /** Set at the first tap, so a double tap cannot upload the photos twice or submit twice. */
+  const working = useRef(false);
 
   const upload = async () => {
-    if (busy || !photos.length) return;
-    setBusy(`正在上传 0/${photos.length}…`);
-    const failed = await uploadPhotos(claim.claimNumber, photos, (n) => setBusy(`正在上传 ${n}/${photos.length}…`));
-    setBusy(undefined);
-    setPhotos([]);
-    void Taro.showToast({ title: failed ? `${failed}张上传失败，请重试` : '上传成功', icon: failed ? 'none' : 'success' });
+    if (busy || working.current || !photos.length) return;
+    working.current = true;
+    const sending = photos;
+    setBusy(`正在上传 0/${sending.length}…`);
+    let failed: PendingPhoto[] = [];
+    try {
+      failed = await uploadPhotos(claim.claimNumber, sending, (n) => setBusy(`正在上传 ${n}/${sending.length}…`));
+    } finally {
+      working.current = false;
+      setBusy(undefined);
+    }
+    // The ones that did not go stay picked, so 重试 is one tap.
+    setPhotos(failed);
+    void Taro.showToast({ title: failed.length ? `${failed.length}张上传失败，请重试` : '上传成功', icon: failed.length ? 'none' : 'success' });
     await reload();
   };
 
   const submitDocuments = async () => {
+    if (busy || working.current) return;
+    working.current = true;
     setBusy('正在提交…');
     try {
+      await askForNotices(['claimProgress']);
       await api.submitClaimDocuments(claim.claimNumber);
       void Taro.showToast({ title: '已提交审核', icon: 'success' });
       await reload();
     } catch (err) {
       void Taro.showToast({ title: messageOf(err), icon: 'none' });
     } finally {
+      working.current = false;
       setBusy(undefined);
     }
   };

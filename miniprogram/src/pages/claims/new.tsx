@@ -1,6 +1,6 @@
 import { Picker, Text, Textarea, View } from '@tarojs/components';
 import Taro, { useRouter } from '@tarojs/taro';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { ChipGroup, Field, TextField } from '../../components/Field';
 import { LoginGate } from '../../components/LoginGate';
 import { PhotoPicker, type PendingPhoto } from '../../components/PhotoPicker';
@@ -8,8 +8,9 @@ import { RemoteView } from '../../components/StatusView';
 import { useRemote } from '../../hooks/useRemote';
 import { api } from '../../services/app';
 import { uploadPhotos } from '../../services/claims';
-import { ApiError, messageOf } from '../../services/errors';
+import { ApiError, fieldMessage, messageOf } from '../../services/errors';
 import { INCIDENT_KIND_LABELS } from '../../services/format';
+import { askForNotices } from '../../services/notices';
 import type { DocumentKind, IncidentKind, PolicySummary } from '../../services/types';
 import { checkDate, checkPhone, chinaToday, hasErrors } from '../../services/validation';
 
@@ -23,6 +24,18 @@ const SERVER_FIELDS: Record<string, Key> = {
   'incident.estimatedAmountFen': 'amount',
   contactPhone: 'contactPhone',
 };
+
+const LABELS: Record<Key, string> = {
+  policyId: '出险保单',
+  kind: '事故类型',
+  occurredOn: '出险日期',
+  description: '事故经过',
+  amount: '预估金额',
+  contactPhone: '联系电话',
+};
+
+/** The server takes amounts up to ¥100,000,000. */
+const MAX_AMOUNT_YUAN = 100_000_000;
 
 function NewClaim({ policies, presetPolicyId }: { policies: PolicySummary[]; presetPolicyId?: string }) {
   const today = chinaToday();
@@ -39,29 +52,46 @@ function NewClaim({ policies, presetPolicyId }: { policies: PolicySummary[]; pre
   const [errors, setErrors] = useState<Partial<Record<Key, string>>>({});
   const [submitError, setSubmitError] = useState<string>();
   const [progress, setProgress] = useState<string>();
+  /** Set at the first tap, so a double tap cannot report the claim twice. */
+  const working = useRef(false);
 
   const validate = () => {
     const e: Partial<Record<Key, string>> = {
       policyId: policyId ? undefined : '请选择出险的保单',
       occurredOn: checkDate(occurredOn, '出险日期') ?? (occurredOn > today ? '出险日期不能晚于今天' : undefined),
       description: description.trim().length < 5 ? '请描述事故经过（至少5个字）' : undefined,
-      amount: amount && !/^\d+(\.\d{1,2})?$/.test(amount.trim()) ? '请填写金额（元），最多两位小数' : undefined,
+      amount: !amount.trim()
+        ? undefined
+        : !/^\d+(\.\d{1,2})?$/.test(amount.trim())
+          ? '请填写金额（元），最多两位小数'
+          : Number(amount.trim()) > MAX_AMOUNT_YUAN
+            ? '预估金额不能超过1亿元'
+            : undefined,
       contactPhone: checkPhone(contactPhone),
     };
     return e;
   };
 
+  /** The reason under the button may be below the fold: say it where the customer is looking too. */
+  const fail = (message: string) => {
+    setSubmitError(message);
+    void Taro.showToast({ title: message, icon: 'none', duration: 3000 });
+  };
+
   async function submit() {
-    if (progress) return;
+    if (progress || working.current) return;
     const e = validate();
     setErrors(e);
     setSubmitError(undefined);
     if (hasErrors(e)) {
-      setSubmitError('请按提示修改标红的信息');
+      fail('请按提示修改标红的信息');
       return;
     }
+    working.current = true;
     setProgress('正在提交报案…');
     try {
+      // Still in the tap's turn, as WeChat requires: may we tell them how the claim goes?
+      await askForNotices(['claimProgress']);
       const amountFen = amount.trim() ? Math.round(Number(amount.trim()) * 100) : undefined;
       const claim = await api.reportClaim({
         policyId,
@@ -77,19 +107,31 @@ function NewClaim({ policies, presetPolicyId }: { policies: PolicySummary[]; pre
       let failed = 0;
       if (photos.length) {
         setProgress(`正在上传材料 0/${photos.length}…`);
-        failed = await uploadPhotos(claim.claimNumber, photos, (done) => setProgress(`正在上传材料 ${done}/${photos.length}…`));
+        failed = (await uploadPhotos(claim.claimNumber, photos, (done) => setProgress(`正在上传材料 ${done}/${photos.length}…`))).length;
       }
       if (failed) void Taro.showToast({ title: `${failed}张材料上传失败，可在详情页补传`, icon: 'none', duration: 3000 });
       else void Taro.showToast({ title: '报案成功', icon: 'success' });
       void Taro.redirectTo({ url: `/pages/claims/detail?id=${encodeURIComponent(claim.claimNumber)}` });
     } catch (err) {
+      working.current = false;
+      setProgress(undefined);
+      const existing = err instanceof ApiError && err.code === 'claim_already_reported' ? err.details.claimNumber : undefined;
+      if (typeof existing === 'string') {
+        // The same incident is already a claim: offer that claim rather than a dead end.
+        setSubmitError(messageOf(err));
+        const { confirm } = await Taro.showModal({ title: '已报过案', content: messageOf(err), confirmText: '查看案件', cancelText: '关闭' });
+        if (confirm) void Taro.redirectTo({ url: `/pages/claims/detail?id=${encodeURIComponent(existing)}` });
+        return;
+      }
+      let message = messageOf(err);
       if (err instanceof ApiError) {
         const mapped: Partial<Record<Key, string>> = {};
-        for (const field of err.fields) if (SERVER_FIELDS[field]) mapped[SERVER_FIELDS[field]] = err.message;
+        for (const field of err.fields) if (SERVER_FIELDS[field]) mapped[SERVER_FIELDS[field]] = fieldMessage(err, LABELS[SERVER_FIELDS[field]]);
         setErrors((prev) => ({ ...prev, ...mapped }));
+        const first = Object.values(mapped)[0];
+        if (first && message === '填写的信息有误，请检查后重试') message = first;
       }
-      setSubmitError(messageOf(err));
-      setProgress(undefined);
+      fail(message);
     }
   }
 

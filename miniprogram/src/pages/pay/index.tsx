@@ -4,9 +4,11 @@ import { useEffect, useRef, useState } from 'react';
 import { LoginGate } from '../../components/LoginGate';
 import { ErrorState, Loading } from '../../components/StatusView';
 import { api } from '../../services/app';
+import { confirmDeliberately } from '../../services/confirm';
 import { messageOf } from '../../services/errors';
+import { askForNotices } from '../../services/notices';
 import { formatDateTime, formatFen, formatSumInsured } from '../../services/format';
-import type { Order } from '../../services/types';
+import type { Order, PolicyDetail } from '../../services/types';
 import './index.css';
 
 const isH5 = process.env.TARO_ENV === 'h5';
@@ -22,7 +24,11 @@ function Pay({ orderNumber }: { orderNumber: string }) {
   const [loadError, setLoadError] = useState<string>();
   const [step, setStep] = useState<Step>('confirm');
   const [message, setMessage] = useState<string>();
+  const [cancelling, setCancelling] = useState(false);
+  const [policy, setPolicy] = useState<PolicyDetail>();
   const alive = useRef(true);
+  /** Set synchronously, so a double tap cannot start two payments or cancellations before React re-renders. */
+  const busy = useRef(false);
   const timer = useRef<ReturnType<typeof setTimeout>>();
 
   const load = () => {
@@ -70,11 +76,24 @@ function Pay({ orderNumber }: { orderNumber: string }) {
     }, delay);
   };
 
+  // Issued: say when the cover starts (the day after payment, so "已生效" alone would mislead).
+  const issuedPolicyNumber = step === 'done' ? order?.policyNumber : undefined;
+  useEffect(() => {
+    if (!issuedPolicyNumber) return;
+    api.policy(issuedPolicyNumber).then(
+      (p) => alive.current && setPolicy(p),
+      () => undefined,
+    );
+  }, [issuedPolicyNumber]);
+
   async function pay() {
-    if (step === 'paying' || step === 'waiting') return;
+    if (busy.current || step === 'paying' || step === 'waiting') return;
+    busy.current = true;
     setStep('paying');
     setMessage(undefined);
     try {
+      // Still in the tap's turn, as WeChat requires: may we tell them when the policy is issued and when it is due?
+      await askForNotices(['policyIssued', 'renewalDue']);
       const started = await api.startPayment(orderNumber);
       setOrder(started.order);
       if (!isH5) await Taro.requestPayment({ ...started.requestPayment });
@@ -84,6 +103,36 @@ function Pay({ orderNumber }: { orderNumber: string }) {
       const errMsg = (err as { errMsg?: string })?.errMsg ?? '';
       setStep('failed');
       setMessage(/cancel/.test(errMsg) ? '您已取消支付，可再次支付' : messageOf(err));
+    } finally {
+      busy.current = false;
+    }
+  }
+
+  /** 取消订单: an unpaid order the customer no longer wants (it can then no longer be paid). */
+  async function cancel() {
+    if (busy.current || step === 'paying' || step === 'waiting') return;
+    busy.current = true;
+    try {
+      const confirmed = await confirmDeliberately({
+        title: '取消订单',
+        content: '取消后该订单将关闭、不能再支付；如需投保可重新下单。确定取消吗？',
+        confirmText: '确定取消',
+        cancelText: '再想想',
+      });
+      if (!confirmed) return;
+      setCancelling(true);
+      setMessage(undefined);
+      const closed = await api.cancelOrder(orderNumber);
+      if (!alive.current) return;
+      setOrder(closed);
+      setStep('confirm');
+      void Taro.showToast({ title: '订单已取消', icon: 'success' });
+    } catch (err) {
+      void Taro.showToast({ title: messageOf(err), icon: 'none', duration: 3000 });
+      load();
+    } finally {
+      busy.current = false;
+      if (alive.current) setCancelling(false);
     }
   }
 
@@ -95,8 +144,14 @@ function Pay({ orderNumber }: { orderNumber: string }) {
       <View className='page pay'>
         <View className='card pay__result'>
           <Text className='pay__icon'>✓</Text>
-          <Text className='pay__title'>{order.status === 'issued' ? '支付成功，保单已生效出单' : '支付成功，正在出单'}</Text>
+          <Text className='pay__title'>{order.status === 'issued' ? '支付成功，保单已出单' : '支付成功，正在出单'}</Text>
           {order.policyNumber && <Text className='muted pay__policy-no'>保单号 {order.policyNumber}</Text>}
+          {policy && (
+            <Text className='muted pay__cover'>
+              保障期间 {policy.startsOn} 至 {policy.endsOn}
+              {policy.status === 'pending' ? `，${policy.startsOn} 零时起生效` : ''}
+            </Text>
+          )}
           <View
             className='btn btn--primary btn--block'
             onClick={() =>
@@ -146,7 +201,7 @@ function Pay({ orderNumber }: { orderNumber: string }) {
         </View>
       </View>
 
-      {isH5 && (
+      {isH5 && order.status !== 'closed' && (
         <View className='card pay__simulated'>
           <Text className='strong'>模拟支付</Text>
           <Text className='muted block'>浏览器中没有微信支付：点击下方按钮发起支付，等待微信支付结果通知（测试环境由模拟支付服务发送）。</Text>
@@ -158,6 +213,12 @@ function Pay({ orderNumber }: { orderNumber: string }) {
         </View>
       )}
       {message && <Text className='form-error'>{message}</Text>}
+      {order.status === 'closed' && <Text className='notice pay__closed'>订单已关闭，不能再支付。如需投保，请重新下单。</Text>}
+      {(order.status === 'created' || order.status === 'paying') && step !== 'paying' && step !== 'waiting' && (
+        <View className={`btn btn--ghost btn--block pay__cancel ${cancelling ? 'btn--disabled' : ''}`} onClick={() => void cancel()}>
+          <Text>{cancelling ? '正在取消…' : '取消订单'}</Text>
+        </View>
+      )}
 
       <View className='bottom-bar'>
         <View className='grow'>
@@ -165,8 +226,11 @@ function Pay({ orderNumber }: { orderNumber: string }) {
           <Text className='price pay__amount'>{formatFen(order.premiumFen)}</Text>
         </View>
         {order.status === 'closed' ? (
-          <View className='btn btn--ghost' onClick={() => void Taro.navigateBack()}>
-            <Text>订单已关闭</Text>
+          <View
+            className='btn btn--ghost pay__reorder'
+            onClick={() => void Taro.redirectTo({ url: `/pages/quote/index?productId=${encodeURIComponent(order.productId)}` })}
+          >
+            <Text>重新投保</Text>
           </View>
         ) : (
           <View className={`btn btn--primary pay__button ${step === 'paying' || step === 'waiting' ? 'btn--disabled' : ''}`} onClick={() => void pay()}>

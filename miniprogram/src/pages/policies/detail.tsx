@@ -1,13 +1,14 @@
 import { Text, View } from '@tarojs/components';
 import Taro, { useRouter } from '@tarojs/taro';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { LoginGate } from '../../components/LoginGate';
 import { RemoteView } from '../../components/StatusView';
 import { POLICY_TAG } from '../../components/tags';
 import { useRemote } from '../../hooks/useRemote';
 import { api } from '../../services/app';
+import { confirmDeliberately } from '../../services/confirm';
 import { messageOf } from '../../services/errors';
-import { formatDateTime, formatFen, formatSumInsured } from '../../services/format';
+import { formatDateTime, formatDeadline, formatFen, formatSumInsured } from '../../services/format';
 import type { PolicyDetail } from '../../services/types';
 
 function Cell({ label, value }: { label: string; value: string }) {
@@ -21,22 +22,27 @@ function Cell({ label, value }: { label: string; value: string }) {
 
 function Detail({ policy, reload }: { policy: PolicyDetail; reload(): Promise<void> }) {
   const [busy, setBusy] = useState(false);
+  /** Set at the first tap: a second tap must not open a second dialog or send a second surrender. */
+  const working = useRef(false);
   const surrender = async () => {
-    const { confirm } = await Taro.showModal({
-      title: '犹豫期退保',
-      content: `退保后保障立即终止，保费 ${formatFen(policy.premiumFen)} 将全额退回原支付账户。确定退保吗？`,
-      confirmText: '确定退保',
-      confirmColor: '#f5222d',
-    });
-    if (!confirm) return;
-    setBusy(true);
+    if (working.current) return;
+    working.current = true;
     try {
+      const confirmed = await confirmDeliberately({
+        title: '犹豫期退保',
+        content: `退保后保障立即终止，保费 ${formatFen(policy.premiumFen)} 将全额退回原支付账户。确定退保吗？`,
+        confirmText: '确定退保',
+        confirmColor: '#f5222d',
+      });
+      if (!confirmed) return;
+      setBusy(true);
       await api.surrender(policy.policyNumber);
       void Taro.showToast({ title: '已申请退保', icon: 'success' });
       await reload();
     } catch (err) {
-      void Taro.showToast({ title: messageOf(err), icon: 'none' });
+      void Taro.showToast({ title: messageOf(err), icon: 'none', duration: 3000 });
     } finally {
+      working.current = false;
       setBusy(false);
     }
   };
@@ -50,6 +56,11 @@ function Detail({ policy, reload }: { policy: PolicyDetail; reload(): Promise<vo
         </View>
         <Text className='card__sub'>保单号 {policy.policyNumber}</Text>
       </View>
+      {policy.status === 'surrendered' && (
+        <Text className='notice policy__surrendered'>
+          已在犹豫期内退保，保障已终止。保费 {formatFen(policy.premiumFen)} 将全额原路退回支付账户（微信零钱通常1–3个工作日到账，银行卡3–7个工作日）。
+        </Text>
+      )}
 
       <Text className='section-title'>保障信息</Text>
       <View className='card'>
@@ -58,7 +69,8 @@ function Detail({ policy, reload }: { policy: PolicyDetail; reload(): Promise<vo
         <Cell label='保费' value={formatFen(policy.premiumFen)} />
         <Cell label='保障期间' value={`${policy.startsOn} 至 ${policy.endsOn}`} />
         <Cell label='等待期' value={policy.waitingPeriodDays ? `${policy.waitingPeriodDays}天` : '无'} />
-        {policy.coolingOff && <Cell label='犹豫期至' value={formatDateTime(policy.coolingOff.endsAt)} />}
+        {policy.coolingOff && policy.status !== 'surrendered' && <Cell label='犹豫期至' value={formatDeadline(policy.coolingOff.endsAt)} />}
+        {policy.surrenderedAt && <Cell label='退保时间' value={formatDateTime(policy.surrenderedAt)} />}
         <Cell label='出单时间' value={formatDateTime(policy.issuedAt)} />
       </View>
 

@@ -6,7 +6,7 @@ import { LoginGate } from '../../components/LoginGate';
 import { ErrorState, RemoteView } from '../../components/StatusView';
 import { useRemote } from '../../hooks/useRemote';
 import { api } from '../../services/app';
-import { ApiError, messageOf } from '../../services/errors';
+import { ApiError, fieldMessage, messageOf } from '../../services/errors';
 import { formatFen, formatSumInsured, RELATION_LABELS } from '../../services/format';
 import type { InsuredRelation, OrderRequest, ProductDetail, Quote, QuoteRequest } from '../../services/types';
 import {
@@ -44,10 +44,33 @@ const SERVER_FIELDS: Record<string, FieldKey> = {
   'insured.idCard': 'insuredIdCard',
   'insured.relation': 'relation',
   'insured.birthDate': 'birthDate',
-  insured: 'birthDate',
+  insured: 'insuredIdCard',
   tripDays: 'tripDays',
   startDate: 'startDate',
 };
+
+const FIELD_LABELS: Record<FieldKey, string> = {
+  tripDays: '行程天数',
+  startDate: '出发日期',
+  birthDate: '出生日期',
+  health: '健康告知',
+  holderName: '投保人姓名',
+  holderIdCard: '身份证号',
+  holderPhone: '手机号',
+  insuredName: '被保险人姓名',
+  insuredIdCard: '被保险人身份证号',
+  relation: '与投保人关系',
+};
+
+/** Where a server field shows: insuring oneself, the insured's ID number is the one typed as the policyholder's. */
+function formFieldOf(serverField: string, relation: InsuredRelation): FieldKey | undefined {
+  const key = SERVER_FIELDS[serverField] ?? (serverField.startsWith('healthAnswers') ? 'health' : undefined);
+  if (relation === 'self' && (key === 'insuredIdCard' || key === 'insuredName')) return key === 'insuredIdCard' ? 'holderIdCard' : 'holderName';
+  return key;
+}
+
+/** The insured's ID number as typed (the policyholder's own when insuring oneself). */
+const insuredIdOf = (f: Form) => (f.relation === 'self' ? f.holderIdCard : f.insuredIdCard).trim().toUpperCase();
 
 function initialForm(p: ProductDetail): Form {
   const tripTerm = p.terms.find((t) => t.coverage.tripDays);
@@ -101,6 +124,10 @@ function QuoteForm({ product }: { product: ProductDetail }) {
   const trip = product.terms.find((t) => t.id === form.termId)?.coverage.tripDays;
   const steps = useMemo(() => sumInsuredSteps(product), [product]);
   const seq = useRef(0);
+  // Once the insured's ID number is valid, its birth date is the one the order is priced on: price the preview on
+  // it too, so the premium, the cover dates and an age outside the product's range show before submitting.
+  const idBirthDate = birthDateFromIdCard(insuredIdOf(form));
+  const birthDate = idBirthDate ?? form.birthDate;
 
   const set = <K extends keyof Form>(key: K, value: Form[K]) => {
     setForm((f) => ({ ...f, [key]: value }));
@@ -110,14 +137,14 @@ function QuoteForm({ product }: { product: ProductDetail }) {
 
   // Price as the buyer changes the plan: the server quotes (public endpoint), the last answer wins.
   const tripDaysValid = !trip || (/^\d+$/.test(form.tripDays) && Number(form.tripDays) >= trip.min && Number(form.tripDays) <= trip.max);
-  const quoteKey = JSON.stringify([form.planId, form.termId, form.sumInsuredFen, form.options, form.startDate, form.tripDays, form.birthDate, form.health]);
+  const quoteKey = JSON.stringify([form.planId, form.termId, form.sumInsuredFen, form.options, form.startDate, form.tripDays, birthDate, form.health]);
   useEffect(() => {
-    if (!tripDaysValid || checkDate(form.birthDate, '出生日期')) return;
+    if (!tripDaysValid || checkDate(birthDate, '出生日期')) return;
     const mine = ++seq.current;
     setQuoting(true);
     const timer = setTimeout(() => {
       api
-        .quote(quoteRequest(product, form, { birthDate: form.birthDate }))
+        .quote(quoteRequest(product, form, { birthDate }))
         .then((q) => {
           if (mine !== seq.current) return;
           setQuote(q);
@@ -154,27 +181,36 @@ function QuoteForm({ product }: { product: ProductDetail }) {
     return e;
   }
 
+  /** The reason under the button is often below the fold: say it where the customer is looking too. */
+  const fail = (message: string) => {
+    setSubmitError(message);
+    void Taro.showToast({ title: message, icon: 'none', duration: 3000 });
+  };
+
   async function submit() {
     if (submitting) return;
     setSubmitError(undefined);
     const e = validate();
     setErrors(e);
     if (hasErrors(e)) {
-      setSubmitError('请按提示修改标红的信息');
+      fail('请按提示修改标红的信息');
       return;
     }
-    const insuredIdCard = (form.relation === 'self' ? form.holderIdCard : form.insuredIdCard).trim().toUpperCase();
+    const insuredIdCard = insuredIdOf(form);
     setSubmitting(true);
+    // A preview still on its way must not replace the price the order is placed at.
+    seq.current += 1;
+    setQuoting(false);
     try {
       // Price once more from the insured's ID number: that birth date is the one the order is priced on.
       const final = await api.quote(quoteRequest(product, form, { idCard: insuredIdCard }));
+      setQuote(final);
       if (!final.eligible || final.premiumFen === null) {
-        setQuote(final);
-        setSubmitError(final.reasons.map((r) => r.message).join('；') || '被保险人不符合投保条件');
+        fail(final.reasons.map((r) => r.message).join('；') || '被保险人不符合投保条件');
         return;
       }
       const birth = birthDateFromIdCard(insuredIdCard);
-      if (birth && birth !== form.birthDate) set('birthDate', birth);
+      if (birth && birth !== form.birthDate) setForm((f) => ({ ...f, birthDate: birth }));
       const body: OrderRequest = {
         ...quoteRequest(product, form, {}),
         policyholder: { name: form.holderName.trim(), idCard: form.holderIdCard.trim().toUpperCase(), phone: form.holderPhone.trim() },
@@ -189,21 +225,26 @@ function QuoteForm({ product }: { product: ProductDetail }) {
       const order = await api.createOrder(body);
       void Taro.redirectTo({ url: `/pages/pay/index?no=${encodeURIComponent(order.orderNumber)}` });
     } catch (err) {
+      let message = messageOf(err);
       if (err instanceof ApiError && err.fields.length) {
         const mapped: Partial<Record<FieldKey, string>> = {};
         for (const field of err.fields) {
-          const key = SERVER_FIELDS[field] ?? (field.startsWith('healthAnswers') ? 'health' : undefined);
-          if (key) mapped[key] = err.message;
+          const key = formFieldOf(field, form.relation);
+          if (key) mapped[key] = fieldMessage(err, FIELD_LABELS[key]);
         }
         setErrors((prev) => ({ ...prev, ...mapped }));
+        const first = Object.values(mapped)[0];
+        // English from the server says nothing to the customer: name the field instead.
+        if (first && message === '填写的信息有误，请检查后重试') message = first;
       }
-      setSubmitError(messageOf(err));
+      fail(message);
     } finally {
       setSubmitting(false);
     }
   }
 
   const premium = quote?.premiumFen;
+  const reasonsText = quote && !quote.eligible ? quote.reasons.map((r) => r.message).join('；') : '';
   return (
     <View className='page quote'>
       <View className='card'>
@@ -265,15 +306,22 @@ function QuoteForm({ product }: { product: ProductDetail }) {
           options={product.insuredRelations.map((r) => ({ value: r, label: RELATION_LABELS[r] ?? r }))}
         />
         {errors.relation && <Text className='field__error flush'>{errors.relation}</Text>}
-        <Field label='出生日期' error={errors.birthDate} hint='用于试算保费，投保时以身份证为准'>
-          <Picker mode='date' value={form.birthDate} start='1920-01-01' end={chinaToday()} onChange={(e) => set('birthDate', String(e.detail.value))}>
-            <View className='picker-value'>{form.birthDate}</View>
+        <Field label='出生日期' error={errors.birthDate} hint={idBirthDate ? '已按被保险人身份证号填写' : '用于试算保费，投保时以身份证为准'}>
+          <Picker
+            mode='date'
+            value={birthDate}
+            start='1920-01-01'
+            end={chinaToday()}
+            disabled={Boolean(idBirthDate)}
+            onChange={(e) => set('birthDate', String(e.detail.value))}
+          >
+            <View className='picker-value quote__birth-date'>{birthDate}</View>
           </Picker>
         </Field>
         {form.relation !== 'self' && (
           <>
-            <TextField name='insuredName' label='被保险人姓名' value={form.insuredName} onChange={(v) => set('insuredName', v)} error={errors.insuredName} placeholder='与身份证一致' />
-            <TextField name='insuredIdCard' label='被保险人身份证' type='idcard' maxlength={18} value={form.insuredIdCard} onChange={(v) => set('insuredIdCard', v)} error={errors.insuredIdCard} placeholder='18位身份证号' />
+            <TextField name='insuredName' label='姓名' value={form.insuredName} onChange={(v) => set('insuredName', v)} error={errors.insuredName} placeholder='与身份证一致' />
+            <TextField name='insuredIdCard' label='身份证号' type='idcard' maxlength={18} value={form.insuredIdCard} onChange={(v) => set('insuredIdCard', v)} error={errors.insuredIdCard} placeholder='18位身份证号' />
           </>
         )}
       </View>
@@ -310,17 +358,17 @@ function QuoteForm({ product }: { product: ProductDetail }) {
         <TextField name='holderPhone' label='手机号' type='number' maxlength={11} value={form.holderPhone} onChange={(v) => set('holderPhone', v)} error={errors.holderPhone} placeholder='11位手机号' />
       </View>
 
-      {quote && !quote.eligible && (
-        <Text className='form-error'>{quote.reasons.map((r) => r.message).join('；')}</Text>
-      )}
+      {reasonsText && reasonsText !== submitError && <Text className='form-error quote__reasons'>{reasonsText}</Text>}
       {quoteError && <Text className='form-error'>试算失败：{quoteError}</Text>}
       {submitError && <Text className='form-error submit-error'>{submitError}</Text>}
 
       <View className='bottom-bar'>
         <View className='grow'>
           <Text className='muted'>保费 </Text>
-          <Text className='price quote__premium'>{quoting && premium === undefined ? '计算中…' : formatFen(premium)}</Text>
-          {quote?.cover && <Text className='muted small block'>保障 {quote.cover.startsOn} 至 {quote.cover.endsOn}</Text>}
+          <Text className='price quote__premium'>
+            {quoting && premium === undefined ? '计算中…' : quote && !quote.eligible ? '不可投保' : formatFen(premium)}
+          </Text>
+          {quote?.cover && quote.eligible && <Text className='muted small block'>保障 {quote.cover.startsOn} 至 {quote.cover.endsOn}</Text>}
         </View>
         <View className={`btn btn--primary ${submitting ? 'btn--disabled' : ''}`} onClick={() => void submit()}>
           <Text>{submitting ? '提交中…' : '提交投保'}</Text>
