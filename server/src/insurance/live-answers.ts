@@ -9,7 +9,7 @@ const MALFORMED_BIND_COMMAND = /^\s*绑定[\s:：]*[\d\s]+$/;
 const NOT_LINKED = '还没有找到您名下的保单。如果在小程序里买过保险，请在小程序「我的」→「关联公众号」获取6位绑定码，然后在这里发送“绑定 123456”。';
 
 function describePolicies(policies: PolicyFact[]): string {
-  if (policies.length === 0) return '您名下暂时没有保单。可以在小程序「产品」里看看适合您的保障。';
+  if (policies.length === 0) return '您名下暂时没有保单。可以在小程序「保险」页看看适合您的保障。';
   const lines = policies.slice(0, 5).map((p, i) =>
     `${i + 1}. ${p.productName}（${p.planName}）${p.statusLabel}，保单号 ${p.policyNumber}，被保险人 ${p.insuredName}，保额 ${yuanText(p.sumInsuredFen)}，${p.startsOn} 至 ${p.endsOn}` +
     (p.coolingOffEndsAt ? `，犹豫期至 ${p.coolingOffEndsAt.toISOString().slice(0, 10)}` : ''));
@@ -18,7 +18,7 @@ function describePolicies(policies: PolicyFact[]): string {
 }
 
 function describeClaims(claims: ClaimFact[]): string {
-  if (claims.length === 0) return '您目前没有处理中的理赔。如需报案，可以在小程序「理赔」页在线提交。';
+  if (claims.length === 0) return '您目前没有处理中的理赔。如需报案，可以在小程序「我的」→「我的保单」里选择保单，点“申请理赔”。';
   const lines = claims.slice(0, 5).map((c, i) => {
     const missing = c.neededDocuments.length ? `，还需补充：${c.neededDocuments.join('、')}` : '';
     const approved = c.approvedAmountFen !== undefined ? `，核定金额 ${yuanText(c.approvedAmountFen)}` : '';
