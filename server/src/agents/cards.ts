@@ -1,5 +1,5 @@
 import type { ChannelName, EmotionLabel, HandoffReason } from '../conversation/types';
-import { maskPersonalData } from '../nlu/masking';
+import { asciiDigits, maskMentions, maskPersonalData } from '../nlu/masking';
 
 /**
  * What agents read in WeCom: the escalation card, its details, each customer message with assist, and notices.
@@ -161,12 +161,14 @@ export function escalationDetails(brief: EscalationBrief): string {
 export function customerMessageForAgent(input: {
   sessionId: string;
   text: string;
+  /** What the message names: masked as on the card (a policy number, a name), not only what looks like a number. */
+  mentions?: ReadonlyArray<{ type: string; value: string | number; text?: string }>;
   accepted: boolean;
   before?: EmotionSnapshot;
   now?: EmotionSnapshot;
   suggestions: Suggestion[];
 }): string {
-  const lines = [`#${input.sessionId}${input.accepted ? '' : '（待接入）'} 客户：${maskPersonalData(input.text)}`, `情绪：${emotionTrend(input.before, input.now)}`];
+  const lines = [`#${input.sessionId}${input.accepted ? '' : '（待接入）'} 客户：${maskMentions(asciiDigits(input.text), input.mentions ?? [])}`, `情绪：${emotionTrend(input.before, input.now)}`];
   if (input.suggestions.length) {
     lines.push('参考话术：');
     input.suggestions.forEach((s, i) => lines.push(`${i + 1}. ${s.name}：${clip(s.answer, 100)}`));

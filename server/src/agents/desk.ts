@@ -437,7 +437,7 @@ export class AgentDesk {
     await this.deps.messenger.text(
       holder,
       customerMessageForAgent({
-        sessionId: session._id, text: event.text, accepted: session.state === 'active',
+        sessionId: session._id, text: event.text, mentions: event.entities, accepted: session.state === 'active',
         before: session.lastEmotion ?? undefined, now: event.emotion, suggestions,
       }),
     );

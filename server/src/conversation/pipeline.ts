@@ -379,6 +379,7 @@ export class ConversationPipeline {
     events.publish('message.received', {
       conversationId, messageId, channel: inbound.channel, userId: inbound.userId, text, emotion: understanding?.emotion ?? NEUTRAL,
       topSubIntentId: top?.subIntentId, confidence: top?.confidence, at, state: conversation.state, previousActivityAt,
+      entities: understanding?.entities,
     });
     events.publish('message.answered', { conversationId, messageId, decision, replies, at });
     if (decision.action === 'handoff') {

@@ -1,4 +1,4 @@
-import type { ChannelName, Decision, EmotionReading, HandoffReason, OutboundMessage } from '../conversation/types';
+import type { ChannelName, Decision, EmotionReading, EntityMention, HandoffReason, OutboundMessage } from '../conversation/types';
 import type { SlaKind, TicketPriority, TicketSource, TicketStatus } from '../tickets/types';
 
 /** Every domain event, by name. Listeners get a snapshot; they read more from the database if they need it. */
@@ -6,6 +6,8 @@ export interface DomainEvents {
   'message.received': {
     conversationId: string; messageId: string; channel: ChannelName; userId: string; text?: string;
     emotion?: EmotionReading; topSubIntentId?: string; confidence?: number; at: Date; state: string;
+    /** What the message names (policy numbers, names …), for masking it where staff read it. */
+    entities?: EntityMention[];
     /** The conversation's previous activity (undefined for its first message). */
     previousActivityAt?: Date;
   };

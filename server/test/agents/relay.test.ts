@@ -172,6 +172,17 @@ describe('relay between the customer and the agent', () => {
     expect(seen).toContain('138****5678');
   });
 
+  it('masks what a relayed message names as the card does (a policy number), not only number-shaped data', async () => {
+    await h.onDuty('zhangsan');
+    await h.customerSays('u-named', '理赔 转人工');
+    await h.agentSays('zhangsan', '接入');
+    await h.customerSays('u-named', '我要投诉，保单P2024110012345678的5万还没到');
+    const relayed = h.textsTo('zhangsan').at(-1) ?? '';
+    expect(relayed).toContain('客户：');
+    expect(relayed).not.toContain('P2024110012345678');
+    expect(relayed).toContain('5万'); // amounts stay readable
+  });
+
   it('ends the session when the conversation is closed elsewhere', async () => {
     await h.onDuty('zhangsan');
     await h.customerSays('u-closed', '理赔 转人工');
