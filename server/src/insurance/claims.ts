@@ -278,21 +278,25 @@ export class Claims {
     }
     const amountFen = payoutAmountFen(claim, change);
     const amountField = change.to === 'approved' ? 'approvedAmountFen' : change.paidAmountFen !== undefined ? 'paidAmountFen' : 'to';
-    const others = await Claim.find(
-      { policyId: policy._id, _id: { $ne: claim._id }, status: { $in: ['approved', 'paid'] } },
-      { status: 1, approvedAmountFen: 1, paidAmountFen: 1 },
-    ).lean<Array<Pick<ClaimRecord, 'status' | 'approvedAmountFen' | 'paidAmountFen'>>>();
-    // The sum insured is all one policy pays over its term, for every product we sell: a lump sum (重疾, 意外身故
-    // 伤残) once in full, a reimbursement (医疗, 旅行) up to that limit for its one-year or trip term.
+    // One claim pays at most the sum insured, or the plan's payout limit where its benefits add up to more (重疾
+    // 100% + 中症 50% + 轻症 30%, 特疾 paid twice). Across claims the total is capped only where the plan states that
+    // limit: a policy sold without one (older policies, reimbursement at actual cost) is judged claim by claim.
+    const limitFen = policy.payoutLimitFen ?? policy.sumInsuredFen;
+    const others = policy.payoutLimitFen === undefined
+      ? []
+      : await Claim.find(
+          { policyId: policy._id, _id: { $ne: claim._id }, status: { $in: ['approved', 'paid'] } },
+          { status: 1, approvedAmountFen: 1, paidAmountFen: 1 },
+        ).lean<Array<Pick<ClaimRecord, 'status' | 'approvedAmountFen' | 'paidAmountFen'>>>();
     const committed = others.reduce((sum, other) => sum + committedFen(other), 0);
-    if (committed + amountFen > policy.sumInsuredFen) {
-      const remainingFen = Math.max(0, policy.sumInsuredFen - committed);
+    if (committed + amountFen > limitFen) {
+      const remainingFen = Math.max(0, limitFen - committed);
       throw fieldError(
         422,
         'sum_insured_exceeded',
         amountField,
-        `${yuanText(amountFen)} 超出保额：保单 ${policy._id} 保额 ${yuanText(policy.sumInsuredFen)}，其他案件已核定或赔付 ${yuanText(committed)}，最多还可${change.to === 'approved' ? '核定' : '赔付'} ${yuanText(remainingFen)}`,
-        { sumInsuredFen: policy.sumInsuredFen, committedFen: committed, remainingFen },
+        `${yuanText(amountFen)} 超出保单 ${policy._id} 可赔付的上限 ${yuanText(limitFen)}（保额 ${yuanText(policy.sumInsuredFen)}），其他案件已核定或赔付 ${yuanText(committed)}，最多还可${change.to === 'approved' ? '核定' : '赔付'} ${yuanText(remainingFen)}`,
+        { sumInsuredFen: policy.sumInsuredFen, payoutLimitFen: limitFen, committedFen: committed, remainingFen },
       );
     }
     if (change.to === 'approved') return this.move(claim, change, by);

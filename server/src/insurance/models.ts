@@ -112,6 +112,8 @@ export interface OrderTerms {
   renewable: boolean;
   benefits: string[];
   claimDocuments: string[];
+  /** The plan's payout limit over the term (see products.ts `payoutLimit`), when it has one. */
+  payoutLimitFen?: number;
 }
 
 export interface OrderRecord {
@@ -178,6 +180,7 @@ const orderSchema = new Schema<OrderRecord>(
           renewable: { type: Boolean, required: true },
           benefits: { type: [String], default: [] },
           claimDocuments: { type: [String], default: [] },
+          payoutLimitFen: { type: Number },
         },
         { _id: false },
       ),
@@ -248,6 +251,8 @@ export interface PolicyRecord {
   benefits: string[];
   claimDocuments: string[];
   sumInsuredFen: number;
+  /** All it pays over its term across claims, copied from its plan at sale; none: claims are capped one by one. */
+  payoutLimitFen?: number;
   premiumFen: number;
   policyholder: PersonRecord;
   insured: InsuredRecord;
@@ -280,6 +285,7 @@ const policySchema = new Schema<PolicyRecord>({
   benefits: { type: [String], default: [] },
   claimDocuments: { type: [String], default: [] },
   sumInsuredFen: { type: Number, required: true },
+  payoutLimitFen: { type: Number },
   premiumFen: { type: Number, required: true },
   policyholder: { type: personSchema, required: true },
   insured: { type: insuredSchema, required: true },

@@ -37,6 +37,7 @@ export async function issuePolicy(order: OrderRecord, paidAt: Date): Promise<{ p
     benefits: order.terms.benefits,
     claimDocuments: order.terms.claimDocuments,
     sumInsuredFen: order.sumInsuredFen,
+    ...(order.terms.payoutLimitFen !== undefined && { payoutLimitFen: order.terms.payoutLimitFen }),
     premiumFen: order.premiumFen,
     policyholder: order.policyholder,
     insured: order.insured,

@@ -58,6 +58,11 @@ const productSchema = z
             /** A fixed sum insured (医疗险, 旅行险); otherwise the buyer chooses within `sumInsured`. */
             sumInsuredYuan: z.number().int().positive().optional(),
             benefits: z.array(text).min(1),
+            /**
+             * All a policy of this plan pays over its term, across claims: a share of the sum insured (180 for 重疾 100%
+             * + 中症 50% + 轻症 30%) plus fixed limits. Without it, claims are capped one by one, not in total.
+             */
+            payoutLimit: z.object({ percentOfSumInsured: z.number().int().min(100).max(1000), plusYuan: z.number().int().nonnegative().optional() }).strict().optional(),
           })
           .strict(),
       )

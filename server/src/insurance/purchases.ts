@@ -194,6 +194,9 @@ export class Purchases implements PaymentNotifyHandler {
         renewable: product.renewable,
         benefits: plan.benefits,
         claimDocuments: product.claimDocuments,
+        ...(plan.payoutLimit && {
+          payoutLimitFen: Math.round((priced.sumInsuredFen * plan.payoutLimit.percentOfSumInsured) / 100) + (plan.payoutLimit.plusYuan ?? 0) * 100,
+        }),
       },
       options: priced.options,
       sumInsuredFen: priced.sumInsuredFen,

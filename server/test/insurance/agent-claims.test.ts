@@ -79,9 +79,9 @@ describe('claims handled by WeCom command', () => {
     expect(second.status).toBe(201);
     const number = second.body.claimNumber;
     await desk.agentSays('zhangsan', `/claim ${number} 审核`);
-    await desk.agentSays('zhangsan', `/claim ${number} 通过 300万`);
+    await desk.agentSays('zhangsan', `/claim ${number} 通过 600万`);
     expect(lastToAgent()).toContain(`无法处理案件 ${number}`);
-    expect(lastToAgent()).toContain('超出保额');
+    expect(lastToAgent()).toContain('可赔付的上限');
     await desk.agentSays('zhangsan', `/claim ${number} 通过 2000`);
     await desk.agentSays('zhangsan', `/claim ${number} 赔付 BANK-20250420-001`);
     expect(lastToAgent()).toContain(`无法处理案件 ${number}`);

@@ -136,30 +136,31 @@ describe('payouts are limited', () => {
     expect((await staff(number, { to: 'paid', paymentReference: 'PAY1' })).body).toMatchObject({ status: 'paid', paidAmountFen: SUM_INSURED_FEN });
   });
 
-  it('never approves more, over all claims of a policy, than its sum insured', async () => {
+  it('never approves more, over all claims of a policy, than its plan pays in total', async () => {
     // The accident policy has paid its whole ¥100,000 above.
     const number = await claimUnderReview(policies.accident, 5);
     const more = await staff(number, { to: 'approved', approvedAmountFen: 1 });
     expect(more).toMatchObject({ status: 422, body: { error: { code: 'sum_insured_exceeded', details: { fields: ['approvedAmountFen'] } } } });
 
-    // A medical (reimbursement) policy: ¥3,000,000 in all, whatever the number of claims.
-    const medicalSum = 300_000_000;
+    // A medical policy: sum insured ¥3,000,000, and its plan pays ¥6,000,000 in all (重大疾病医疗), whatever the
+    // number of claims.
+    const medicalLimit = 600_000_000;
     await approvedClaim(policies.medical, 6, 200_000_000);
     const second = await claimUnderReview(policies.medical, 7);
-    expect((await staff(second, { to: 'approved', approvedAmountFen: medicalSum - 200_000_000 - 500_000 + 1 })).body.error.code).toBe('sum_insured_exceeded');
+    expect((await staff(second, { to: 'approved', approvedAmountFen: medicalLimit - 200_000_000 - 500_000 + 1 })).body.error.code).toBe('sum_insured_exceeded');
     expect((await staff(second, { to: 'approved', approvedAmountFen: 50_000_000 })).status).toBe(200);
   });
 
-  it('holds the sum insured when approvals arrive at once', async () => {
+  it('holds the limit when approvals arrive at once', async () => {
     const claims = [];
     for (const daysAgo of [8, 9, 14, 15]) claims.push(await claimUnderReview(policies.medical, daysAgo));
-    // ¥5,000 + ¥2,000,000 + ¥500,000 paid or approved so far: ¥495,000 left, and four ask ¥200,000 each.
-    const results = await Promise.all(claims.map((n) => staff(n, { to: 'approved', approvedAmountFen: 20_000_000 })));
+    // ¥5,000 + ¥2,000,000 + ¥500,000 paid or approved so far: ¥3,495,000 left, and four ask ¥1,500,000 each.
+    const results = await Promise.all(claims.map((n) => staff(n, { to: 'approved', approvedAmountFen: 150_000_000 })));
     expect(results.map((r) => r.status).sort()).toEqual([200, 200, 422, 422]);
   });
 
   it('refuses a payment reference already used by another claim, also when both pay at once', async () => {
-    const number = await approvedClaim(policies.medical, 10, 100_000); // ¥95,000 left
+    const number = await approvedClaim(policies.medical, 10, 100_000);
     const reused = await staff(number, { to: 'paid', paymentReference: 'PAY1' });
     expect(reused).toMatchObject({ status: 409, body: { error: { code: 'payment_reference_in_use', details: { fields: ['paymentReference'] } } } });
 
@@ -255,5 +256,20 @@ describe('quotes', () => {
     expect(fromId).toMatchObject({ status: 400, body: { error: { code: 'invalid_input', details: { fields: ['insured.idCard'] } } } });
     expect(readIdCard(idCardFor('2025-03-11'), '2025-03-10')).toMatchObject({ ok: false, problem: 'birth_date_in_future' });
     expect(readIdCard(idCardFor('2025-03-10'), '2025-03-10').ok).toBe(true);
+  });
+});
+
+describe('a plan whose benefits add up to more than the sum insured', () => {
+  it('pays 轻症 and then 重疾 on one 重疾险 policy, up to its payout limit (180% of the sum insured)', async () => {
+    const policy = (await world.buy(token, criticalIllnessOrder)).policyNumber;
+    world.advance(5 * DAY); // cover starts the day after payment
+    ({ token } = await world.login({ openId }));
+    const mild = await approvedClaim(policy, 1, SUM_INSURED_FEN * 0.3);
+    expect((await staff(mild, { to: 'paid', paymentReference: 'CI-MILD-1' })).status).toBe(200);
+    const critical = await claimUnderReview(policy, 2);
+    expect((await staff(critical, { to: 'approved', approvedAmountFen: SUM_INSURED_FEN })).status).toBe(200);
+    const third = await claimUnderReview(policy, 3);
+    const over = await staff(third, { to: 'approved', approvedAmountFen: SUM_INSURED_FEN * 0.6 });
+    expect(over).toMatchObject({ status: 422, body: { error: { code: 'sum_insured_exceeded', details: { payoutLimitFen: SUM_INSURED_FEN * 1.8 } } } });
   });
 });
