@@ -55,6 +55,45 @@ describe('mini-program chat API', () => {
     expect((await poll('mp-user-1')).messages.some((m) => m.text.includes('小李'))).toBe(false);
   });
 
+  it('pages through everything that arrived since the cursor, oldest first, none skipped', async () => {
+    const { cursor: start } = await poll('mp-user-5');
+    const since = start ?? new Date(Date.now() - 1000).toISOString();
+    const texts = ['第1条', '第2条', '第3条', '第4条', '第5条'];
+    for (const text of texts) {
+      await delivery.push('miniprogram', 'mp-user-5', [{ kind: 'text', text }], { author: 'agent', agentId: 'lisi' });
+      await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+    const pageOf = async (after: string) => {
+      const res = await fetch(`${http.baseUrl}/api/mp/chat/messages?after=${encodeURIComponent(after)}&limit=2`, { headers: { 'x-test-user': 'mp-user-5' } });
+      return (await res.json()) as { messages: Array<{ text: string }>; cursor: string };
+    };
+    const seen: string[] = [];
+    let cursor = since;
+    for (let i = 0; i < 5; i += 1) {
+      const page = await pageOf(cursor);
+      seen.push(...page.messages.map((m) => m.text));
+      cursor = page.cursor;
+    }
+    expect(seen).toEqual(texts);
+  });
+
+  it('never ends a page between two messages of the same time', async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    for (const text of ['甲', '乙', '丙']) await delivery.push('miniprogram', 'mp-user-6', [{ kind: 'text', text }], { author: 'agent', agentId: 'lisi' });
+    const { Message } = await import('../../src/conversation/models');
+    const sameTime = new Date();
+    await Message.updateMany({ userId: 'mp-user-6' }, { $set: { updatedAt: sameTime } }, { timestamps: false });
+    const seen: string[] = [];
+    let cursor = since;
+    for (let i = 0; i < 3; i += 1) {
+      const res = await fetch(`${http.baseUrl}/api/mp/chat/messages?after=${encodeURIComponent(cursor)}&limit=2`, { headers: { 'x-test-user': 'mp-user-6' } });
+      const page = (await res.json()) as { messages: Array<{ text: string }>; cursor: string };
+      seen.push(...page.messages.map((m) => m.text));
+      cursor = page.cursor;
+    }
+    expect([...seen].sort()).toEqual(['丙', '乙', '甲'].sort());
+  });
+
   it('takes an ISO timestamp with an offset as the poll cursor (encoded or with a bare "+"), and refuses garbage naming after', async () => {
     await send('mp-user-4', { text: '你好', clientMessageId: 'c-00000004' });
     const { cursor } = await poll('mp-user-4');

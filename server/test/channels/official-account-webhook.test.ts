@@ -110,6 +110,22 @@ describe('Official Account webhook conversation', () => {
     expect(harness.wechat.sent.custom.filter((m) => m.touser === 'user-slow')).toHaveLength(1);
   });
 
+  it('a push WeChat refused before taking it (rate limit) stays owed, and the next sweep sends it once', async () => {
+    harness.wechat.userMessaged('user-limited');
+    harness.wechat.failNext({ path: '/cgi-bin/message/custom/send', toUser: 'user-limited', errcode: 45009 });
+    const res = await postPush(harness.baseUrl, textPushXml('user-limited', '慢 怎么报案'));
+    expect(await res.text()).toBe('success');
+    slowGate.release!();
+    await harness.delivery.settled();
+    const sent = () => harness.wechat.sent.custom.filter((m) => m.touser === 'user-limited');
+    expect(sent()).toHaveLength(0);
+    expect(await harness.delivery.recover(0)).toBe(1);
+    expect(sent()).toHaveLength(1);
+    expect(sent()[0].body).toMatchObject({ text: { content: '请在小程序「理赔」页在线报案。' } });
+    expect(await harness.delivery.recover(0)).toBe(0);
+    expect(sent()).toHaveLength(1);
+  });
+
   it('hands off on 转人工 and records the reason', async () => {
     const res = await postPush(harness.baseUrl, textPushXml('user-human', '转人工'));
     expect(replyContent(await res.text())).toContain('人工客服');

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { WechatyBuilder } from 'wechaty';
+import * as PUPPET from 'wechaty-puppet';
 import { PuppetMock, mock } from 'wechaty-puppet-mock';
 import { loadWechatConfig } from '../../src/config/wechat-config';
 import { ConversationPipeline, type KnowledgeReader } from '../../src/conversation/pipeline';
@@ -63,4 +64,30 @@ describe('Wechaty channel (puppet-mock)', () => {
     await waitFor(() => received.find((text) => text === '您的理赔已受理'));
     expect(await pusher.push('no-such-contact', [{ kind: 'text', text: 'x' }])).toMatchObject({ ok: false, reason: 'user_unreachable' });
   });
+
+  it('in a group, answers what follows the @mention, not the mention itself', async () => {
+    const asker = mocker.createContact({ name: '群友小张' });
+    const room = mocker.createRoom({ topic: '理赔咨询群', memberIdList: [me.id, asker.id] });
+    asker.say('@安心保客服 请问怎么报案', [me]).to(room);
+    const message = await waitForAsync(() => Message.findOne({ channel: 'wechaty', userId: asker.id }).lean());
+    expect(message.text).toBe('请问怎么报案');
+  });
+
+  it('does not answer an Official Account (its broadcasts, its auto-replies)', async () => {
+    const account = mocker.createContact({ name: '某保险资讯', type: PUPPET.types.Contact.Official });
+    account.say('今日推送：怎么报案才最快？').to(me);
+    user.say('怎么报案').to(me); // a later message from a person is answered: the account's was skipped, not queued
+    await waitForAsync(() => Message.findOne({ channel: 'wechaty', userId: user.id, text: '怎么报案' }).lean());
+    expect(await Message.countDocuments({ channel: 'wechaty', userId: account.id })).toBe(0);
+  });
 });
+
+async function waitForAsync<T>(check: () => Promise<T | null | undefined>, timeoutMs = 5_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value !== null && value !== undefined) return value;
+    if (Date.now() - started > timeoutMs) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -70,6 +70,23 @@ function toChat(doc: MessageDoc): ChatMessage[] {
   return [...own, ...(doc.status === 'done' ? repliesAsChat(doc, 'bot') : [])];
 }
 
+const changedAt = (doc: MessageDoc) => new Date(doc.updatedAt ?? doc.createdAt);
+
+/**
+ * Up to `limit` messages changed after `after`, oldest first. The cursor is a time and the next poll asks for what
+ * is strictly newer, so a page must not end between two messages of the same time: those would never be sent.
+ */
+async function changedSince(conversationId: string, after: Date, limit: number): Promise<MessageDoc[]> {
+  const filter = { conversationId, status: 'done' as const };
+  const docs = await Message.find({ ...filter, updatedAt: { $gt: after } }).sort({ updatedAt: 1, _id: 1 }).limit(limit + 1).lean<MessageDoc[]>();
+  if (docs.length <= limit) return docs;
+  const cut = changedAt(docs[limit]).getTime();
+  const page = docs.slice(0, limit).filter((doc) => changedAt(doc).getTime() !== cut);
+  if (page.length) return page;
+  // More than a page share one time: send them all at once rather than never getting past it.
+  return Message.find({ ...filter, updatedAt: new Date(cut) }).sort({ _id: 1 }).lean<MessageDoc[]>();
+}
+
 const clientMessageIdField = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8–64 letters, digits, "-" or "_"');
 
 /**
@@ -159,16 +176,18 @@ export function miniProgramChatRoutes(deps: {
       'query',
     );
     const conversationId = ConversationPipeline.conversationId({ channel: 'miniprogram', userId });
-    const filter: Record<string, unknown> = { conversationId, status: 'done' };
-    if (query.after) filter.updatedAt = { $gt: new Date(query.after) };
-    const docs = await Message.find(filter).sort({ updatedAt: -1 }).limit(query.limit).lean<MessageDoc[]>();
-    const messages = docs.reverse().flatMap(toChat);
+    // Without a cursor: the latest history. With one: the oldest changes first, so a page never skips what lies
+    // between the cursor and the newest change (the next poll goes on from this page's end).
+    const docs = query.after
+      ? await changedSince(conversationId, new Date(query.after), query.limit)
+      : (await Message.find({ conversationId, status: 'done' }).sort({ updatedAt: -1, _id: -1 }).limit(query.limit).lean<MessageDoc[]>()).reverse();
+    const messages = docs.flatMap(toChat);
     const conversation = await deps.conversations.get(conversationId);
     ctx.body = {
       messages,
       state: conversation?.state ?? 'bot',
       // The next poll asks for what changed after the newest message seen.
-      cursor: docs.length ? new Date(docs[docs.length - 1].updatedAt ?? docs[docs.length - 1].createdAt).toISOString() : query.after ?? null,
+      cursor: docs.length ? changedAt(docs[docs.length - 1]).toISOString() : query.after ?? null,
     };
   });
 

@@ -20,10 +20,33 @@ export function passiveReplyText(replies: OutboundMessage[]): string {
   return fitText(replies.map(asPlainText).join('\n\n'));
 }
 
+/**
+ * Each customer-service message counts against the user's 5 per message they send (§3.2), so the replies to one
+ * message go out as one text where they fit together (as the passive reply joins them); only a news card, or text
+ * that would not fit, starts another.
+ */
 export function customServiceMessages(openId: string, replies: OutboundMessage[]): CustomServiceMessage[] {
-  return replies.map((message) =>
-    message.kind === 'news'
-      ? { toUser: openId, type: 'news', article: { title: message.title, description: message.description, url: message.url, picUrl: message.picUrl ?? '' } }
-      : { toUser: openId, type: 'text', content: fitText(asPlainText(message)) },
-  );
+  const messages: CustomServiceMessage[] = [];
+  let text: string | undefined;
+  const flush = () => {
+    if (text !== undefined) messages.push({ toUser: openId, type: 'text', content: text });
+    text = undefined;
+  };
+  for (const message of replies) {
+    if (message.kind === 'news') {
+      flush();
+      messages.push({ toUser: openId, type: 'news', article: { title: message.title, description: message.description, url: message.url, picUrl: message.picUrl ?? '' } });
+      continue;
+    }
+    const part = fitText(asPlainText(message));
+    const joined = text === undefined ? part : `${text}\n\n${part}`;
+    if (Buffer.byteLength(joined) <= OFFICIAL_ACCOUNT_TEXT_BYTES) {
+      text = joined;
+    } else {
+      flush();
+      text = part;
+    }
+  }
+  flush();
+  return messages;
 }

@@ -7,6 +7,10 @@ import { Message, type MessageDoc } from '../../conversation/models';
 import type { InboundMessage, OutboundMessage, PipelineResult } from '../../conversation/types';
 import type { Logger } from '../../logging/logger';
 import { isDuplicateKey } from '../../db/duplicate-key';
+import { wasNothingSent } from './pusher';
+
+/** A push WeChat never received is retried by the recovery sweep until the user's 48 h window would be over. */
+const RETRY_UNSENT_FOR_MS = 48 * 3_600_000;
 
 /**
  * Answers that missed the passive-reply budget and must go out as customer-service messages. A row exists from
@@ -157,10 +161,20 @@ export class ReplyDelivery {
   async pushIfOwed(messageId: string): Promise<boolean> {
     const message = await Message.findById(messageId).lean<MessageDoc>();
     if (!message) return false;
-    if (!(await PendingPush.exists({ _id: messageId }))) return false;
-    if (!(await claim(await this.sendClaimId(messageId)))) return false;
+    const owed = await PendingPush.findById(messageId).lean();
+    if (!owed) return false;
+    const sendClaimId = await this.sendClaimId(messageId);
+    if (!(await claim(sendClaimId))) return false;
     const replies = (message.replies ?? []) as OutboundMessage[];
     const outcome = replies.length ? await this.deps.pusher.push(message.userId, replies) : { ok: true as const };
+    if (!outcome.ok && wasNothingSent(outcome) && Date.now() - new Date(owed.createdAt).getTime() < RETRY_UNSENT_FOR_MS) {
+      // WeChat received nothing (no access_token, a rate limit): still owed. Giving the send claim back lets the
+      // next recovery sweep try again, and the claim still keeps it to one push.
+      await DeliveryClaim.deleteOne({ _id: sendClaimId });
+      await recordDelivery(messageId, { mode: 'push', state: 'pending', error: outcome.reason });
+      this.deps.logger.warn({ messageId, detail: outcome.detail }, 'customer-service message not sent yet; will retry');
+      return false;
+    }
     await recordDelivery(messageId, outcome.ok ? { mode: 'push', state: 'sent' } : { mode: 'push', state: 'failed', error: outcome.reason });
     await PendingPush.deleteOne({ _id: messageId });
     if (!outcome.ok) this.deps.logger.warn({ messageId, reason: outcome.reason }, 'customer-service message not delivered');

@@ -6,12 +6,13 @@ import type { InboundMessage, OutboundMessage } from '../../conversation/types';
 import type { Logger } from '../../logging/logger';
 
 /** The Wechaty message types the bot understands; everything else is ignored. */
-function toInbound(message: Message, types: Wechaty['Message']['Type']): InboundMessage | undefined {
+async function toInbound(message: Message, types: Wechaty['Message']['Type']): Promise<InboundMessage | undefined> {
   const talker = message.talker();
   const base = { channel: 'wechaty' as const, userId: talker.id, dedupeKey: message.id, receivedAt: message.date() };
   switch (message.type()) {
     case types.Text:
-      return { ...base, kind: 'text', text: message.text() };
+      // In a group the text starts with "@bot": what the user asks is the rest ("@客服 2" picks choice 2).
+      return { ...base, kind: 'text', text: message.room() ? await message.mentionText() : message.text() };
     case types.Image:
       return { ...base, kind: 'image' };
     case types.Audio:
@@ -35,9 +36,12 @@ export function attachWechatyChannel(bot: Wechaty, deps: { pipeline: Conversatio
   bot.on('message', async (message: Message) => {
     try {
       if (message.self()) return;
+      // Official Accounts push articles to the account and may auto-reply: answering them would spend work on
+      // broadcasts, or loop bot against bot.
+      if (message.talker().type() === bot.Contact.Type.Official) return;
       const room = message.room();
       if (room && !(await message.mentionSelf())) return;
-      const inbound = toInbound(message, bot.Message.Type);
+      const inbound = await toInbound(message, bot.Message.Type);
       if (!inbound) return;
       const result = await deps.pipeline.handle(inbound);
       if (result.duplicate) return;
