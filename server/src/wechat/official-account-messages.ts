@@ -266,7 +266,12 @@ export function answerOfficialAccountUrlVerification(
  */
 export function openOfficialAccountPush(options: {
   token: string;
-  /** Needed for compat and safe mode; its token must be the same `token`. */
+  /**
+   * The account's EncodingAESKey, set only for compat and safe mode (its token must be the same `token`). With it,
+   * every push must be encrypted: WeChat encrypts every push in those modes, and a plaintext push is checked by a
+   * signature that does not cover its body, so anyone who saw one push's query could replay it with a body of their
+   * own (another follower's openid, "我的保单").
+   */
   crypt?: WXBizMsgCrypt;
   query: OfficialAccountPushQuery;
   body: string | Uint8Array;
@@ -284,6 +289,7 @@ export function openOfficialAccountPush(options: {
     );
     return { message: parseOfficialAccountMessage(opened.message), encrypted: true };
   }
+  if (options.crypt) throw new WxBizMsgCryptError(WxBizMsgCryptErrorCode.ValidateSignature);
   if (!query.signature || !isValidCallbackSignature(options.token, query.signature, query.timestamp, query.nonce)) {
     throw new WxBizMsgCryptError(WxBizMsgCryptErrorCode.ValidateSignature);
   }

@@ -67,7 +67,8 @@ describe('Official Account webhook, with the spec vectors', () => {
 
 describe('Official Account webhook conversation', () => {
   let harness: Awaited<ReturnType<typeof startOfficialAccountHarness>>;
-  beforeAll(async () => { harness = await startOfficialAccountHarness({ understander: slowUnderstander, knowledge, budgetMs: 300 }); });
+  // An account in plaintext mode (no EncodingAESKey configured); safe mode has the spec vectors above.
+  beforeAll(async () => { harness = await startOfficialAccountHarness({ understander: slowUnderstander, knowledge, budgetMs: 300, settings: { aesKey: undefined } }); });
   afterAll(() => harness.stop());
 
   it('answers a question passively in plaintext mode', async () => {
@@ -77,10 +78,10 @@ describe('Official Account webhook conversation', () => {
   });
 
   it('offers numbered choices, then answers "2"', async () => {
-    const first = await postPush(harness.baseUrl, textPushXml('user-choice', '理赔的事'), { safe: harness.crypt });
-    expect(replyContent(await first.text(), harness.crypt)).toBe('您想问的是下面哪一个？请回复数字：\n1. 线上报案\n2. 理赔进度');
-    const second = await postPush(harness.baseUrl, textPushXml('user-choice', '2'), { safe: harness.crypt });
-    expect(replyContent(await second.text(), harness.crypt)).toBe('理赔进度可在「我的理赔」查看。');
+    const first = await postPush(harness.baseUrl, textPushXml('user-choice', '理赔的事'));
+    expect(replyContent(await first.text())).toBe('您想问的是下面哪一个？请回复数字：\n1. 线上报案\n2. 理赔进度');
+    const second = await postPush(harness.baseUrl, textPushXml('user-choice', '2'));
+    expect(replyContent(await second.text())).toBe('理赔进度可在「我的理赔」查看。');
   });
 
   it('gives a retry the same reply and runs the pipeline once', async () => {
@@ -136,7 +137,7 @@ describe('Official Account webhook conversation', () => {
 
 describe('Official Account webhook refuses bad input and writes nothing', () => {
   let harness: Awaited<ReturnType<typeof startOfficialAccountHarness>>;
-  beforeAll(async () => { harness = await startOfficialAccountHarness({ understander, knowledge }); });
+  beforeAll(async () => { harness = await startOfficialAccountHarness({ understander, knowledge, settings: { aesKey: undefined } }); });
   afterAll(() => harness.stop());
   const count = () => Message.countDocuments({ userId: 'attacker' });
 
@@ -161,5 +162,21 @@ describe('Official Account webhook refuses bad input and writes nothing', () => 
     const res = await postPush(harness.baseUrl, textPushXml('attacker', '怎么报案'), { safe: foreign });
     expect(res.status).toBe(401);
     expect(await count()).toBe(0);
+  });
+});
+
+describe('an Official Account in compat or safe mode (EncodingAESKey set)', () => {
+  let harness: Awaited<ReturnType<typeof startOfficialAccountHarness>>;
+  beforeAll(async () => { harness = await startOfficialAccountHarness({ understander, knowledge }); });
+  afterAll(() => harness.stop());
+
+  // WeChat encrypts every push in those modes; a plaintext push's signature does not cover its body, so a replayed
+  // query with a body of someone's choosing (another follower's openid, "我的保单") must not be answered.
+  it('refuses a plaintext push, even with a valid signature, and writes nothing', async () => {
+    const res = await postPush(harness.baseUrl, textPushXml('victim', '我的保单'));
+    expect(res.status).toBe(401);
+    expect(await Message.countDocuments({ userId: 'victim' })).toBe(0);
+    const encrypted = await postPush(harness.baseUrl, textPushXml('victim', '怎么报案'), { safe: harness.crypt });
+    expect(replyContent(await encrypted.text(), harness.crypt)).toBe('请在小程序「理赔」页在线报案。');
   });
 });
