@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import type { Model } from 'mongoose';
 import { Intent, KnowledgeChange, KnowledgeImportMark, KnowledgeRevision, KnowledgeRevisionNote, revisionNoteId, Scenario, Solution, SubIntent } from './models';
 import path from 'node:path';
-import { LEARNED_KNOWLEDGE_FILE, readFaqFile, readKnowledgeDir, scenarioFilesFingerprint, type KnowledgeSet } from './source';
+import { KnowledgeValidationError, LEARNED_KNOWLEDGE_FILE, readFaqFile, readKnowledgeDir, scenarioFilesFingerprint, type KnowledgeSet } from './source';
 import { isDuplicateKey } from '../db/duplicate-key';
 import { bulkWriteUnordered, type BulkWriteOperation } from '../db/bulk-write';
+import { LeaseBusyError, withLease } from '../db/lease';
 
 export type KnowledgeLayer = 'scenario' | 'intent' | 'subIntent' | 'solution';
 
@@ -20,6 +21,13 @@ export interface ImportOptions {
   owns(entry: { layer: KnowledgeLayer; id: string; source: string }): boolean;
   /** Entries from these sources are created when missing and otherwise left as they are: another owner keeps them. */
   seedsOnlySource?(source: string): boolean;
+  /**
+   * Existing entries this import may file its own under but must not change (another file's scenario an operator's
+   * FAQ names): left as they are.
+   */
+  leavesAlone?(existing: { layer: KnowledgeLayer; id: string; source: string }): boolean;
+  /** Existing entries this import must not overwrite: the import stops, naming them, before writing anything. */
+  mustNotReplace?(existing: { layer: KnowledgeLayer; id: string; source: string; status: string }): boolean;
   onProgress?(done: number, total: number): void;
   /**
    * Only entries under this id (the id itself, or ids continuing with '/' or '|') are read, compared and retired;
@@ -30,6 +38,30 @@ export interface ImportOptions {
 }
 
 const BATCH = 2_000;
+
+interface ExistingEntry { contentHash: string; status: string; version: number; source: string }
+
+/**
+ * Imports take turns across every instance and CLI (several instances seeding an empty database at start, two
+ * operators importing): each reads the store only once it holds the lease, so the later one sees what the earlier
+ * wrote instead of inserting the same entries again and failing halfway. Held as long as an insurer-scale import
+ * takes (minutes), renewed while it runs.
+ */
+const IMPORT_LEASE = { holdMs: 120_000, waitMs: 15 * 60_000, pollMs: 250 };
+
+export class KnowledgeImportIncompleteError extends Error {
+  constructor(cause: unknown) {
+    super(`knowledge import stopped partway (${cause instanceof Error ? cause.message : String(cause)}); what it wrote is in service: run it again to finish`, { cause });
+    this.name = 'KnowledgeImportIncompleteError';
+  }
+}
+
+export class KnowledgeImportBusyError extends Error {
+  constructor(waitedMs: number) {
+    super(`another knowledge import is still running (waited ${Math.round(waitedMs / 1000)} s); try again when it has finished`);
+    this.name = 'KnowledgeImportBusyError';
+  }
+}
 
 /** The id itself and the ids below it (path segments '/', solution variants '|'), RE2-compatible. */
 function idsUnder(prefix: string): RegExp {
@@ -77,6 +109,19 @@ function layersOf(set: KnowledgeSet): LayerSpec[] {
  * same import twice writes nothing. Every change is logged; the revision bump tells every instance to refresh.
  */
 export async function importKnowledge(set: KnowledgeSet, options: ImportOptions): Promise<ImportReport> {
+  if (options.dryRun) return applyKnowledgeSet(set, options);
+  // Scoped imports (the learning module's) take turns among themselves; they never touch another scope's entries.
+  const lease = options.idPrefix === undefined ? 'knowledge:import' : `knowledge:import:${options.idPrefix}`;
+  const started = Date.now();
+  try {
+    return await withLease(lease, () => applyKnowledgeSet(set, options), IMPORT_LEASE);
+  } catch (err) {
+    if (err instanceof LeaseBusyError) throw new KnowledgeImportBusyError(Date.now() - started);
+    throw err;
+  }
+}
+
+async function applyKnowledgeSet(set: KnowledgeSet, options: ImportOptions): Promise<ImportReport> {
   const layers = layersOf(set);
   const total = layers.reduce((sum, l) => sum + l.entries.length, 0);
   let done = 0;
@@ -88,69 +133,98 @@ export async function importKnowledge(set: KnowledgeSet, options: ImportOptions)
     const outside = layers.flatMap((l) => l.entries).find((entry) => !scope.test(entry.id));
     if (outside) throw new Error(`import scoped to "${options.idPrefix}" was given ${outside.id}`);
   }
+  // Every layer is read before any is written, so an entry this import may not replace stops it with nothing written.
+  const existingByLayer = new Map<KnowledgeLayer, Map<string, ExistingEntry>>();
+  const refused: string[] = [];
+  const refusedIds = new Set<string>();
   for (const { layer, model, entries } of layers) {
-    const existing = new Map<string, { contentHash: string; status: string; version: number; source: string }>();
+    const existing = new Map<string, ExistingEntry>();
     for await (const doc of model.find(scope ? { _id: { $regex: scope.source } } : {}, { contentHash: 1, status: 1, version: 1, source: 1 }).lean().cursor()) {
-      const row = doc as { _id: string; contentHash: string; status: string; version: number; source: string };
+      const row = doc as ExistingEntry & { _id: string };
       existing.set(row._id, row);
     }
-
-    const authored = authoredFieldsOf(model);
-    const writes: BulkWriteOperation[] = [];
-    const log: Array<{ entity: KnowledgeLayer; entityId: string; action: string; version: number; by: string; at: Date }> = [];
-    const now = new Date();
-    const flush = async () => {
-      if (options.dryRun || writes.length === 0) return;
-      await bulkWriteUnordered(model, writes.splice(0));
-      await KnowledgeChange.insertMany(log.splice(0), { ordered: false });
-    };
-
-    const mentioned = new Set<string>();
+    existingByLayer.set(layer, existing);
+    if (!options.mustNotReplace) continue;
     for (const entry of entries) {
-      mentioned.add(entry.id);
-      const contentHash = hashOf(entry.fields);
       const before = existing.get(entry.id);
-      if (!before) {
-        changes.push({ layer, id: entry.id, action: 'created', source: entry.source });
-        writes.push({
-          insertOne: {
-            document: { _id: entry.id, ...entry.fields, contentHash, status: 'published', version: 1, updatedBy: options.by, source: entry.source },
-          },
-        });
-        log.push({ entity: layer, entityId: entry.id, action: 'created', version: 1, by: options.by, at: now });
-      } else if (options.seedsOnlySource?.(entry.source)) {
-        unchanged++;
-      } else if (before.contentHash !== contentHash || before.status !== 'published') {
-        const version = before.version + 1;
-        const dropped = droppedFields(authored, entry.fields);
-        changes.push({ layer, id: entry.id, action: 'updated', source: entry.source });
-        writes.push({
-          updateOne: {
-            filter: { _id: entry.id },
-            update: {
-              $set: { ...entry.fields, contentHash, status: 'published', version, updatedBy: options.by, source: entry.source },
-              ...(Object.keys(dropped).length ? { $unset: dropped } : {}),
-            },
-          },
-        });
-        log.push({ entity: layer, entityId: entry.id, action: 'updated', version, by: options.by, at: now });
-      } else {
-        unchanged++;
+      if (refusedIds.has(entry.id.split('|')[0])) continue; // a refused sub-intent's answers: named once, with it
+      if (before && options.mustNotReplace({ layer, id: entry.id, source: before.source, status: before.status })) {
+        refusedIds.add(entry.id);
+        refused.push(`${entry.source}: ${entry.id}: is an entry of ${before.source}; give it an id of its own`);
       }
-      done++;
-      if (writes.length >= BATCH) await flush();
-      if (done % 1000 === 0 || done === total) options.onProgress?.(done, total);
     }
+  }
+  if (refused.length) throw new KnowledgeValidationError(refused);
 
-    for (const [id, before] of existing) {
-      if (mentioned.has(id) || before.status === 'retired' || !options.owns({ layer, id, source: before.source })) continue;
-      const version = before.version + 1;
-      changes.push({ layer, id, action: 'retired', source: before.source });
-      writes.push({ updateOne: { filter: { _id: id }, update: { $set: { status: 'retired', version, updatedBy: options.by } } } });
-      log.push({ entity: layer, entityId: id, action: 'retired', version, by: options.by, at: now });
-      if (writes.length >= BATCH) await flush();
+  let wroteAny = false;
+  try {
+    for (const { layer, model, entries } of layers) {
+      const existing = existingByLayer.get(layer)!;
+      existingByLayer.delete(layer);
+      const authored = authoredFieldsOf(model);
+      const writes: BulkWriteOperation[] = [];
+      const log: Array<{ entity: KnowledgeLayer; entityId: string; action: string; version: number; by: string; at: Date; content?: Record<string, unknown> }> = [];
+      const now = new Date();
+      const flush = async () => {
+        if (options.dryRun || writes.length === 0) return;
+        wroteAny = true;
+        await bulkWriteUnordered(model, writes.splice(0));
+        await KnowledgeChange.insertMany(log.splice(0), { ordered: false });
+      };
+
+      const mentioned = new Set<string>();
+      for (const entry of entries) {
+        mentioned.add(entry.id);
+        const contentHash = hashOf(entry.fields);
+        const before = existing.get(entry.id);
+        if (!before) {
+          changes.push({ layer, id: entry.id, action: 'created', source: entry.source });
+          writes.push({
+            insertOne: {
+              document: { _id: entry.id, ...entry.fields, contentHash, status: 'published', version: 1, updatedBy: options.by, source: entry.source },
+            },
+          });
+          log.push({ entity: layer, entityId: entry.id, action: 'created', version: 1, by: options.by, at: now, content: entry.fields });
+        } else if (options.seedsOnlySource?.(entry.source) || options.leavesAlone?.({ layer, id: entry.id, source: before.source })) {
+          unchanged++;
+        } else if (before.contentHash !== contentHash || before.status !== 'published') {
+          const version = before.version + 1;
+          const dropped = droppedFields(authored, entry.fields);
+          changes.push({ layer, id: entry.id, action: 'updated', source: entry.source });
+          writes.push({
+            updateOne: {
+              filter: { _id: entry.id },
+              update: {
+                $set: { ...entry.fields, contentHash, status: 'published', version, updatedBy: options.by, source: entry.source },
+                ...(Object.keys(dropped).length ? { $unset: dropped } : {}),
+              },
+            },
+          });
+          log.push({ entity: layer, entityId: entry.id, action: 'updated', version, by: options.by, at: now, content: entry.fields });
+        } else {
+          unchanged++;
+        }
+        done++;
+        if (writes.length >= BATCH) await flush();
+        if (done % 1000 === 0 || done === total) options.onProgress?.(done, total);
+      }
+
+      for (const [id, before] of existing) {
+        if (mentioned.has(id) || before.status === 'retired' || !options.owns({ layer, id, source: before.source })) continue;
+        const version = before.version + 1;
+        changes.push({ layer, id, action: 'retired', source: before.source });
+        writes.push({ updateOne: { filter: { _id: id }, update: { $set: { status: 'retired', version, updatedBy: options.by } } } });
+        log.push({ entity: layer, entityId: id, action: 'retired', version, by: options.by, at: now });
+        if (writes.length >= BATCH) await flush();
+      }
+      await flush();
     }
-    await flush();
+  } catch (err) {
+    if (!wroteAny) throw err;
+    // Without transactions part of it is stored: every instance serves the store as it now is (not some of them
+    // the old and some the new answers), and running the import again finishes it (it writes only what differs).
+    await publishKnowledgeRevision('many').catch(() => undefined);
+    throw new KnowledgeImportIncompleteError(err);
   }
   options.onProgress?.(total, total);
 
@@ -238,7 +312,15 @@ export async function knowledgeDirChangedSinceImport(dir: string): Promise<boole
 }
 
 /** An operator's FAQ (JSONL or CSV) → the store; rows removed from that same file are retired. */
-export async function importFaqFile(file: string, options: Omit<ImportOptions, 'owns'>): Promise<ImportReport> {
+export async function importFaqFile(file: string, options: Omit<ImportOptions, 'owns' | 'leavesAlone' | 'mustNotReplace'>): Promise<ImportReport> {
   const source = path.basename(file);
-  return importKnowledge(readFaqFile(file), { ...options, owns: (entry) => entry.source === source });
+  const container = (layer: KnowledgeLayer) => layer === 'scenario' || layer === 'intent';
+  return importKnowledge(readFaqFile(file), {
+    ...options,
+    owns: (entry) => entry.source === source,
+    // A row naming an existing scenario or intent ("invoice") files its question there; it must not rename that
+    // scenario after itself (the next directory import would rename it back), nor replace another file's answer.
+    leavesAlone: (existing) => container(existing.layer) && existing.source !== source,
+    mustNotReplace: (existing) => !container(existing.layer) && existing.source !== source && existing.status !== 'retired',
+  });
 }

@@ -98,7 +98,12 @@ const knowledgeChangeSchema = new Schema({
   version: { type: Number, required: true },
   by: { type: String, required: true },
   at: { type: Date, required: true, default: () => new Date() },
-});
+  /**
+   * The authored content of the entry as of this version (created / updated): the entry itself keeps only its
+   * latest, so this is where an earlier answer can be read again ("what did the bot say last month?").
+   */
+  content: { type: Schema.Types.Mixed, required: false },
+}, { minimize: false });
 
 /** One document per store; every instance polls its revision to refresh its in-memory index. */
 const knowledgeRevisionSchema = new Schema({

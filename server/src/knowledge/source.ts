@@ -167,6 +167,30 @@ function emptySet(): KnowledgeSet {
   return { scenarios: [], intents: [], subIntents: [], solutions: [] };
 }
 
+/**
+ * A file's text, which must be UTF-8: one saved as GBK (Excel and Notepad on Chinese Windows do) would otherwise be
+ * read as replacement characters and published as garbled answers. Undecodable: a problem naming the line, and ''.
+ */
+export function readUtf8(file: string, problems: string[]): string {
+  const bytes = fs.readFileSync(file);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const decoded = new TextDecoder('utf-8').decode(bytes);
+    const line = decoded.slice(0, decoded.indexOf('\uFFFD')).split('\n').length;
+    problems.push(`${path.basename(file)}: line ${line}: not UTF-8 text (saved as GBK?); save the file as UTF-8`);
+    return '';
+  }
+}
+
+/** Lines holding U+FFFD: text already garbled by a wrong encoding on its way here. */
+function damagedTextProblems(name: string, content: string): string[] {
+  if (!content.includes('\uFFFD')) return [];
+  const lines = content.split('\n').flatMap((text, i) => (text.includes('\uFFFD') ? [i + 1] : []));
+  const shown = lines.slice(0, 5).join(', ') + (lines.length > 5 ? ` and ${lines.length - 5} more` : '');
+  return [`${name}: line ${shown}: contains "\uFFFD", text garbled by a wrong encoding (GBK read as UTF-8?); fix it from the original`];
+}
+
 /** Parses one scenario file; problems name the file and the entry. */
 export function parseScenarioFile(file: string, content: string, into: KnowledgeSet, problems: string[]): void {
   const source = path.basename(file);
@@ -262,7 +286,12 @@ export function readKnowledgeDir(dir: string = KNOWLEDGE_DIR): KnowledgeSet {
   const set = emptySet();
   const problems: string[] = [];
   const files = scenarioFiles(scenariosDir);
-  for (const file of files) parseScenarioFile(file, fs.readFileSync(path.join(scenariosDir, file), 'utf8'), set, problems);
+  for (const file of files) {
+    const before = problems.length;
+    const content = readUtf8(path.join(scenariosDir, file), problems);
+    problems.push(...damagedTextProblems(file, content));
+    if (problems.length === before) parseScenarioFile(file, content, set, problems);
+  }
   const seenScenarios = new Set<string>();
   for (const scenario of set.scenarios) {
     if (seenScenarios.has(scenario.id)) problems.push(`${scenario.source}: scenario id "${scenario.id}" is used by another file too`);
@@ -324,44 +353,78 @@ const slugFor = (name: string) => (/^[a-z0-9][a-z0-9-]*$/.test(name) ? name : `x
 
 /** Splits CSV text into rows (RFC 4180: quoted fields, doubled quotes, newlines inside quotes). */
 export function parseCsv(content: string): string[][] {
-  const rows: string[][] = [];
+  return parseCsvRows(content).rows.map((row) => row.cells);
+}
+
+/**
+ * CSV rows with the line each starts on (a quoted field may span lines, so row numbers are not line numbers), and
+ * the line of a quoted field that is never closed: from there on the file is one field, the operator's rows lost.
+ */
+function parseCsvRows(content: string): { rows: Array<{ line: number; cells: string[] }>; unclosedQuoteLine?: number } {
+  const rows: Array<{ line: number; cells: string[] }> = [];
   let row: string[] = [];
   let field = '';
   let quoted = false;
+  let line = 1;
+  let rowLine = 1;
+  let quoteLine = 1;
+  const endRow = () => {
+    row.push(field); field = '';
+    if (row.some((cell) => cell !== '')) rows.push({ line: rowLine, cells: row });
+    row = [];
+  };
   for (let i = 0; i < content.length; i++) {
     const ch = content[i];
     if (quoted) {
       if (ch === '"' && content[i + 1] === '"') { field += '"'; i++; }
       else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"' && field === '') quoted = true;
+      else {
+        if (ch === '\n' || (ch === '\r' && content[i + 1] !== '\n')) line++;
+        field += ch;
+      }
+    } else if (ch === '"' && field === '') { quoted = true; quoteLine = line; }
     else if (ch === ',') { row.push(field); field = ''; }
     else if (ch === '\n' || ch === '\r') {
       if (ch === '\r' && content[i + 1] === '\n') i++;
-      row.push(field); field = '';
-      if (row.some((cell) => cell !== '')) rows.push(row);
-      row = [];
+      endRow();
+      line++;
+      rowLine = line;
     } else field += ch;
   }
-  row.push(field);
-  if (row.some((cell) => cell !== '')) rows.push(row);
-  return rows;
+  if (quoted) return { rows, unclosedQuoteLine: quoteLine };
+  endRow();
+  return { rows };
 }
+
+/** Columns an empty cell may leave out; an empty question or answer is reported as such. */
+const OPTIONAL_FAQ_COLUMNS = new Set(['id', 'scenario', 'intent']);
 
 function faqRecords(file: string, content: string, problems: string[]): Array<{ line: number; value: unknown }> {
   const name = path.basename(file);
+  content = content.replace(/^\uFEFF/, ''); // Excel and Notepad save UTF-8 with a byte-order mark
   if (/\.csv$/i.test(file)) {
-    const [header, ...rows] = parseCsv(content.replace(/^\uFEFF/, ''));
+    const { rows: [header, ...rows], unclosedQuoteLine } = parseCsvRows(content);
+    if (unclosedQuoteLine !== undefined) {
+      problems.push(`${name}: line ${unclosedQuoteLine}: a quoted field is never closed (a " is missing), so every row after it would be lost`);
+      return [];
+    }
     if (!header) return [];
-    const columns = header.map((h) => h.trim());
+    const columns = header.cells.map((h) => h.trim());
     if (!columns.includes('question') || !columns.includes('answer')) {
       problems.push(`${name}: line 1: the header must name "question" and "answer" columns`);
       return [];
     }
-    return rows.map((cells, i) => ({
-      line: i + 2,
-      value: Object.fromEntries(columns.map((c, k) => [c, cells[k]]).filter(([, v]) => v !== undefined && v !== '')),
-    }));
+    const records: Array<{ line: number; value: unknown }> = [];
+    for (const { line, cells } of rows) {
+      // More cells than columns: an unquoted comma split an answer, whose rest would be dropped.
+      if (cells.length > columns.length && cells.slice(columns.length).some((cell) => cell.trim() !== '')) {
+        problems.push(`${name}: line ${line}: ${cells.length} fields but the header names ${columns.length}; put a field containing a comma in double quotes`);
+        continue;
+      }
+      const value = Object.fromEntries(columns.map((c, k) => [c, cells[k]]).filter(([c, v]) => v !== undefined && (v !== '' || !OPTIONAL_FAQ_COLUMNS.has(c as string))));
+      records.push({ line, value });
+    }
+    return records;
   }
   const records: Array<{ line: number; value: unknown }> = [];
   content.split('\n').forEach((lineText, i) => {
@@ -380,13 +443,16 @@ function faqRecords(file: string, content: string, problems: string[]): Array<{ 
  * named scenario and intent (default `faq` / `general`). Ids come from the row's `id` or its question, so
  * re-importing the same file changes nothing.
  */
-export function readFaqFile(file: string, content: string = fs.readFileSync(file, 'utf8')): KnowledgeSet {
+export function readFaqFile(file: string, content?: string): KnowledgeSet {
   const set = emptySet();
   const problems: string[] = [];
   const name = path.basename(file);
+  content ??= readUtf8(file, problems);
+  problems.push(...damagedTextProblems(name, content));
   const scenarios = new Map<string, AuthoredScenario>();
   const intents = new Map<string, AuthoredIntent>();
   const subIntents = new Map<string, AuthoredSubIntent>();
+  const firstRows = new Map<string, { line: number; answer: string }>();
   for (const { line, value } of faqRecords(file, content, problems)) {
     const parsed = faqRowSchema.safeParse(value);
     if (!parsed.success) {
@@ -401,10 +467,14 @@ export function readFaqFile(file: string, content: string = fs.readFileSync(file
     if (!intents.has(intentId)) intents.set(intentId, { id: intentId, scenarioId, name: row.intent ?? '综合', source: name });
     const existing = subIntents.get(subIntentId);
     if (existing) {
-      // The same entry asked another way: one more phrasing of it.
-      if (!existing.questions.includes(row.question)) existing.questions.push(row.question);
+      // The same entry asked another way: one more phrasing of it. With another answer one of the two would be lost.
+      const first = firstRows.get(subIntentId)!;
+      if (first.answer !== row.answer) {
+        problems.push(`${name}: line ${line}: ${row.id === undefined ? 'the same question as' : `the same id (${row.id}) as`} line ${first.line}, with another answer`);
+      } else if (!existing.questions.includes(row.question)) existing.questions.push(row.question);
       continue;
     }
+    firstRows.set(subIntentId, { line, answer: row.answer });
     subIntents.set(subIntentId, {
       id: subIntentId, scenarioId, intentId, name: row.question.slice(0, 40), questions: [row.question], sensitive: false, source: name,
       solutionVariants: variantsOf(subIntentId, [{}]),

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { KnowledgeValidationError, parseCsv, readFaqFile, readKnowledgeDir } from '../../src/knowledge/source';
 import { writeKnowledgeFixture } from '../support/knowledge-fixture';
@@ -284,6 +285,50 @@ describe('operator FAQ files', () => {
       'faq.jsonl: line 2: question: must not be empty',
       expect.stringMatching(/^faq\.jsonl: line 2: answer: /),
     ]);
+  });
+
+  it('names the line a CSV row starts on, though quoted answers span lines and blank lines sit between rows', () => {
+    const csv = 'question,answer\nq1,"第一行\n第二行\n第三行"\n\nq2,\n';
+    expect(problemsOf(() => readFaqFile('faq.csv', csv))).toEqual(['faq.csv: line 6: answer: must not be empty']);
+  });
+
+  it('refuses a CSV quote that is never closed instead of reading the rest of the file as one answer', () => {
+    const csv = 'question,answer\n"怎么退保,在保单详情里申请\n怎么报案,拨打热线\n发票怎么开,保单详情页申请\n';
+    expect(problemsOf(() => readFaqFile('faq.csv', csv))).toEqual([
+      'faq.csv: line 2: a quoted field is never closed (a " is missing), so every row after it would be lost',
+    ]);
+  });
+
+  it('refuses a CSV row with more fields than columns (an unquoted comma would cut its answer short)', () => {
+    const csv = 'question,answer\n发票怎么开,在保单详情页申请,3个工作日内发送\n怎么报案,拨打热线,\n';
+    expect(problemsOf(() => readFaqFile('faq.csv', csv))).toEqual([
+      'faq.csv: line 2: 3 fields but the header names 2; put a field containing a comma in double quotes',
+    ]);
+  });
+
+  it('refuses the same question (or id) given twice with different answers instead of keeping one silently', () => {
+    const csv = 'question,answer\n保单丢了怎么办,下载电子保单\n保单丢了怎么办,联系客服补发\n保单丢了怎么办,下载电子保单\n';
+    expect(problemsOf(() => readFaqFile('faq.csv', csv))).toEqual(['faq.csv: line 3: the same question as line 2, with another answer']);
+    const jsonl = [{ id: 7, question: '保单丢了怎么办', answer: 'A' }, { id: 7, question: '纸质保单不见了', answer: 'B' }].map((r) => JSON.stringify(r)).join('\n');
+    expect(problemsOf(() => readFaqFile('faq.jsonl', jsonl))).toEqual(['faq.jsonl: line 2: the same id (7) as line 1, with another answer']);
+  });
+
+  it('reads a JSONL file saved with a byte-order mark', () => {
+    expect(readFaqFile('faq.jsonl', '\uFEFF{"question":"营业时间","answer":"全天在线"}\r\n').solutions.map((s) => s.text)).toEqual(['全天在线']);
+  });
+
+  it('refuses a file saved as GBK, or text already garbled by one, naming the line', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faq-'));
+    const gbk = path.join(dir, 'faq.csv');
+    // "question,answer\n发票,开票" with the Chinese in GBK bytes, as Excel on Chinese Windows saves it.
+    fs.writeFileSync(gbk, Buffer.concat([Buffer.from('question,answer\n'), Buffer.from([0xb7, 0xa2, 0xc6, 0xb1, 0x2c, 0xbf, 0xaa, 0xc6, 0xb1, 0x0a])]));
+    expect(problemsOf(() => readFaqFile(gbk))).toEqual(['faq.csv: line 2: not UTF-8 text (saved as GBK?); save the file as UTF-8']);
+    expect(problemsOf(() => readFaqFile('faq.csv', 'question,answer\n\uFFFD\uFFFD,\uFFFD\uFFFD\n'))).toEqual([
+      expect.stringMatching(/^faq\.csv: line 2: contains "\uFFFD", text garbled by a wrong encoding/),
+    ]);
+    const yamlDir = writeKnowledgeFixture();
+    fs.writeFileSync(path.join(yamlDir, 'scenarios', 'gbk.yaml'), Buffer.concat([Buffer.from('id: gbk\nname: '), Buffer.from([0xb7, 0xa2, 0xc6, 0xb1]), Buffer.from('\n')]));
+    expect(problemsOf(() => readKnowledgeDir(yamlDir))).toEqual(['gbk.yaml: line 2: not UTF-8 text (saved as GBK?); save the file as UTF-8']);
   });
 
   it('requires question and answer columns in CSV', () => {
