@@ -1,5 +1,5 @@
 import type { AlertCenter } from './alerts';
-import { HOUR_MS, bucketStart, type BucketStore, type MetricName } from './buckets';
+import { FIVE_MINUTES_MS, HOUR_MS, bucketStart, type BucketStore, type MetricName } from './buckets';
 import { DEFAULT_SPIKE_OPTIONS, detectSpike, type SpikeOptions, type SpikeVerdict } from './detectors';
 import { fitHoltWinters, forecastHoltWinters, scoreForecast, type ForecastError, type ForecastPoint } from './holt-winters';
 
@@ -75,7 +75,10 @@ export class HotIssueMonitor {
       for (const bucket of recent) {
         const start = new Date(bucket.start).getTime();
         const entry = byKey.get(bucket.key) ?? { window: 0, lastHour: 0, previousHour: 0 };
-        if (start >= now.getTime() - this.windowMs) entry.window += bucket.count;
+        // The bucket the window starts in counts for the part inside it, as the seasonal samples do: whole buckets
+        // only would cover 25–30 minutes against a 30-minute baseline and miss up to a sixth of a spike.
+        const windowStart = now.getTime() - this.windowMs;
+        if (start + FIVE_MINUTES_MS > windowStart) entry.window += start >= windowStart ? bucket.count : (bucket.count * (start + FIVE_MINUTES_MS - windowStart)) / FIVE_MINUTES_MS;
         if (start >= now.getTime() - HOUR_MS) entry.lastHour += bucket.count;
         else entry.previousHour += bucket.count;
         byKey.set(bucket.key, entry);
