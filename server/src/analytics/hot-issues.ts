@@ -51,6 +51,7 @@ export interface HotIssueMonitorOptions {
 const DAY_MS = 24 * HOUR_MS;
 const FORECAST_HISTORY_DAYS = 14;
 const SEASON = 24;
+const MAX_CACHED_FORECASTS = 200;
 
 export class HotIssueMonitor {
   private readonly windowMs: number;
@@ -198,6 +199,9 @@ export class HotIssueMonitor {
         result.backtest = scoreForecast(held, forecastHoltWinters(backtestModel, SEASON));
       }
     }
+    // Only this hour's forecasts are worth keeping, and a manager can ask for any key: the cache stays bounded.
+    for (const [k, entry] of this.forecastCache) if (entry.hour !== currentHour.getTime()) this.forecastCache.delete(k);
+    if (this.forecastCache.size >= MAX_CACHED_FORECASTS) this.forecastCache.delete(this.forecastCache.keys().next().value as string);
     this.forecastCache.set(cacheKey, { hour: currentHour.getTime(), result });
     return result;
   }

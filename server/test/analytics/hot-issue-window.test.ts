@@ -26,3 +26,16 @@ describe('the hot-issue window', () => {
     expect(issue.windowCount).toBeCloseTo(5 + 7 + 10 * (2 / 5));
   });
 });
+
+describe('forecasts', () => {
+  it('are cached for the hour, but only so many: any key a manager asks for must not grow the cache for ever', async () => {
+    const asked: string[] = [];
+    const buckets = { series: async (_resolution: '1h', query: { key: string }) => { asked.push(query.key); return []; } } as unknown as BucketStore;
+    const monitor = new HotIssueMonitor({ buckets, alerts: {} as AlertCenter, now: () => new Date(NOW), recipients: async () => [] });
+    for (let i = 0; i < 300; i++) await monitor.forecast('unanswered_cluster', `k${i}`);
+    asked.length = 0;
+    await monitor.forecast('unanswered_cluster', 'k299'); // recent: cached
+    await monitor.forecast('unanswered_cluster', 'k0'); // long evicted
+    expect(asked).toEqual(['k0']);
+  });
+});
