@@ -329,6 +329,12 @@ export class ConversationPipeline {
     return [{ kind: 'text', text, ...(links ? { links } : {}) }];
   }
 
+  /** Without a desk, whether a handoff now repeats the conversation's last one (within the reset window). */
+  private repeatsHandoff(conversation: ConversationDoc, now: Date): boolean {
+    if (this.deps.humanDesk !== false || !conversation.handoff?.at) return false;
+    return now.getTime() - new Date(conversation.handoff.at).getTime() < this.deps.config.handoffRules.conversation.resetAfterMinutes * 60_000;
+  }
+
   /** The conversation after one decision: the next snapshot. */
   private nextState(
     conversation: ConversationDoc, decision: Decision, understanding: Understanding | undefined, state: DialogueState, now: Date,
@@ -365,7 +371,10 @@ export class ConversationPipeline {
     };
     if (answered) Object.assign(next, { lastScenarioId: answered.scenarioId, lastSubIntentId: answered.id });
     if (decision.action === 'handoff') {
-      Object.assign(next, this.deps.humanDesk === false ? { lowConfidenceStreak: 0 } : { state: 'waiting_agent', handoff: { reasons: decision.reasons, at: now }, lowConfidenceStreak: 0 });
+      // Without a desk the bot keeps the conversation, but the handoff is noted: asking again soon is the same one.
+      Object.assign(next, this.deps.humanDesk === false
+        ? { lowConfidenceStreak: 0, handoff: this.repeatsHandoff(conversation, now) ? conversation.handoff : { reasons: decision.reasons, at: now } }
+        : { state: 'waiting_agent', handoff: { reasons: decision.reasons, at: now }, lowConfidenceStreak: 0 });
     }
     return next;
   }
@@ -382,7 +391,8 @@ export class ConversationPipeline {
       entities: understanding?.entities,
     });
     events.publish('message.answered', { conversationId, messageId, decision, replies, at });
-    if (decision.action === 'handoff') {
+    // Asked again while the last one stands (no desk: "转人工" three times): one handoff, not three, in the statistics.
+    if (decision.action === 'handoff' && !this.repeatsHandoff(conversation, at)) {
       const sub = top ? this.deps.knowledge.getSubIntent(top.subIntentId) : undefined;
       events.publish('conversation.handed_off', {
         conversationId, channel: inbound.channel, userId: inbound.userId, reasons: decision.reasons,

@@ -184,6 +184,10 @@ describe('conversation pipeline', () => {
     expect(await readConversation('official-account:u-no-desk')).toMatchObject({ state: 'bot' });
     const next = await pipeline.handle(text('u-no-desk', '怎么报案'));
     expect(next.decision).toMatchObject({ action: 'answer', subIntentId: 'claim-report/how/online' });
+    // Asked again soon: told again, but one handoff in the statistics (three had made the handoff rate 300%).
+    for (const again of ['转人工', '转人工']) expect((await pipeline.handle(text('u-no-desk', again))).decision.action).toBe('handoff');
+    await events.settled();
+    expect(seen.filter((e) => e.name === 'conversation.handed_off' && (e.payload as { userId: string }).userId === 'u-no-desk')).toHaveLength(1);
   });
 
   it('without a human desk, a question understood in a handoff is still answered, with the hotline after it', async () => {
