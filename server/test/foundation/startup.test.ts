@@ -10,6 +10,7 @@ import { startServerProcess } from '../support/process';
 import { testServerUri } from '../support/database';
 import { OA_AES_KEY, OA_TOKEN, postPush, textPushXml } from '../support/official-account';
 import { FAKE_APP, FakeWeChatApi } from '../fakes/wechat-api';
+import { WXBizMsgCrypt } from '../../src/wechat/crypto';
 
 jest.setTimeout(60_000);
 
@@ -86,7 +87,8 @@ describe('stopping while the database does not answer', () => {
       const port = await server.listening;
       proxy.freeze();
       // A follower's message now waits on the database, and so does everything that would store it.
-      const unanswered = postPush(`http://127.0.0.1:${port}`, textPushXml('frozen-user', '怎么报案')).catch(() => undefined);
+      const crypt = new WXBizMsgCrypt({ token: OA_TOKEN, encodingAESKey: OA_AES_KEY, receiveId: FAKE_APP.appId });
+      const unanswered = postPush(`http://127.0.0.1:${port}`, textPushXml('frozen-user', '怎么报案'), { safe: crypt }).catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 1_000)); // the request reaches the server in milliseconds
       const stopping = Date.now();
       server.child.kill('SIGTERM');
