@@ -42,6 +42,12 @@ export const agentDeskConfigSchema = z
       /** After this long in the queue the customer gets a ticket and a call-back promise instead. */
       maxWaitMinutes: z.number().positive(),
     }),
+    session: z
+      .object({
+        /** A customer left without an agent's reply this long (the agent gone without 下班) is handed to another agent. */
+        unansweredMinutes: z.number().positive().default(10),
+      })
+      .default({ unansweredMinutes: 10 }),
     routing: z
       .object({
         /** When nobody with the skill is free, may another free agent take it (true), or does it wait (false)? */

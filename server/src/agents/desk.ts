@@ -404,6 +404,7 @@ export class AgentDesk {
     const from: PushAuthor = agentId ? { author: 'agent', agentId } : { author: 'bot' };
     const outcome = await this.deps.delivery.push(session.channel, session.userId, messages, from);
     if (!outcome.ok) this.deps.logger.warn({ sessionId: session._id, reason: outcome.reason }, 'message to the customer not delivered');
+    else if (agentId) await HumanSession.updateOne({ _id: session._id }, { $set: { lastAgentReplyAt: this.now } });
     return outcome;
   }
 
@@ -747,6 +748,32 @@ export class AgentDesk {
     }
   }
 
+  /**
+   * A customer whose latest message (or whose session, since it was accepted) has had no reply from its agent for
+   * `session.unansweredMinutes`: the agent is most likely gone without 下班, so the session goes back to the queue for
+   * another agent, and the silent one is set busy so nothing new is offered to them.
+   */
+  private async handOnUnanswered(): Promise<void> {
+    const limitMs = this.deps.config.session.unansweredMinutes * 60_000;
+    const active = await HumanSession.find({ state: 'active' }).lean<HumanSessionRecord[]>();
+    for (const session of active) {
+      const waitingSince = Math.max(new Date(session.acceptedAt ?? 0).getTime(), new Date(session.lastUserMessageAt ?? 0).getTime());
+      const answered = session.lastAgentReplyAt && new Date(session.lastAgentReplyAt).getTime() >= waitingSince;
+      if (answered || this.now.getTime() - waitingSince < limitMs) continue;
+      const agentId = session.agentId!;
+      const requeued = await HumanSession.updateOne(
+        { _id: session._id, state: 'active', agentId, ...(session.lastUserMessageAt ? { lastUserMessageAt: session.lastUserMessageAt } : {}) },
+        { $set: { state: 'queued', transferredBy: agentId, queuedAt: this.now }, $unset: { agentId: 1, acceptedAt: 1, queueNoticeAt: 1, targetAgentId: 1, targetTeam: 1 }, $push: { passedBy: agentId } },
+      );
+      if (requeued.modifiedCount !== 1) continue;
+      await this.released(agentId, session._id);
+      await this.deps.audit.record({ actor: 'system', action: 'session.unanswered', sessionId: session._id, conversationId: session.conversationId, detail: { agentId } });
+      const agent = await this.deps.directory.get(agentId);
+      if (agent?.status === 'on_duty') await this.deps.directory.setStatus(agentId, 'busy');
+      await this.deps.messenger.text(agentId, `#${session._id} 客户超过 ${this.deps.config.session.unansweredMinutes} 分钟未得到回复，已转回队列由其他客服接待；您已被设为「忙碌」，发送「空闲」恢复接单。`);
+    }
+  }
+
   private async statusReport(agent: AgentDoc): Promise<string> {
     const fresh = (await this.deps.directory.get(agent._id)) ?? agent;
     const sessions = await HumanSession.find({ $or: [{ state: 'active', agentId: agent._id }, { state: 'offered', offeredTo: agent._id }] }).lean<HumanSessionRecord[]>();
@@ -767,6 +794,7 @@ export class AgentDesk {
     // A claim outlives its reply only to beat a reader that listed the reply just before it was sent.
     await HeldReplyClaim.deleteMany({ at: { $lt: new Date(now.getTime() - HELD_REPLY_CLAIM_RETENTION_MS) } });
     await this.handBackFromAgentsOff();
+    await this.handOnUnanswered();
     const lapsed = await HumanSession.find({ state: 'offered', offerExpiresAt: { $lte: now } }).lean<HumanSessionRecord[]>();
     for (const session of lapsed) {
       const agentId = session.offeredTo!;

@@ -85,6 +85,8 @@ export interface HumanSessionRecord {
   endReason?: SessionEndReason;
   ticketId?: string;
   lastUserMessageAt?: Date;
+  /** The agent's last reply that reached the customer: a customer left unanswered longer is handed on. */
+  lastAgentReplyAt?: Date;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -122,6 +124,7 @@ const humanSessionSchema = new Schema<HumanSessionRecord>(
     endReason: String,
     ticketId: String,
     lastUserMessageAt: Date,
+    lastAgentReplyAt: Date,
   },
   { timestamps: true },
 );

@@ -169,6 +169,7 @@ describe('routing a handoff', () => {
     await h.onDuty('wangwu');
     await h.customerSays('u-served', '理赔 转人工');
     await h.agentSays('wangwu', '接入');
+    await h.agentSays('wangwu', '您好，我来帮您看看'); // serving: the customer is not left unanswered
     await h.customerSays('u-waiting', '理赔 转人工');
     h.advance(31 * MINUTE);
     const report = await h.desk.sweep();
@@ -231,6 +232,25 @@ describe('routing a handoff', () => {
     await h.desk.sweep();
     expect(await h.session('u-dropped')).toMatchObject({ state: 'offered', offeredTo: 'wangwu', transferredBy: 'zhangsan' });
     expect(h.textsTo('zhangsan').at(-1)).toContain('已转回队列');
+  });
+
+  it('hands a customer left unanswered to another agent, and sets the silent one busy', async () => {
+    await h.onDuty('zhangsan', 'wangwu');
+    await h.agentSays('wangwu', '忙碌');
+    await h.customerSays('u-silent', '理赔 转人工');
+    await h.agentSays('zhangsan', '接入');
+    await h.agentSays('zhangsan', '您好，请稍等');
+    await h.agentSays('wangwu', '空闲');
+    h.advance(9 * 60_000);
+    await h.customerSays('u-silent', '还在吗');
+    h.advance(9 * 60_000); // answered 18 minutes ago, the latest message 9 minutes unanswered: still theirs
+    await h.desk.sweep();
+    expect(await h.session('u-silent')).toMatchObject({ state: 'active', agentId: 'zhangsan' });
+    h.advance(2 * 60_000);
+    await h.desk.sweep();
+    expect(await h.session('u-silent')).toMatchObject({ state: 'offered', offeredTo: 'wangwu', transferredBy: 'zhangsan' });
+    expect(h.textsTo('zhangsan').at(-1)).toContain('未得到回复');
+    expect((await Agent.findById('zhangsan').lean())?.status).toBe('busy');
   });
 
   it('shows on the card how the customer feels when it is offered, not how they felt before the wait', async () => {
