@@ -6,7 +6,7 @@ import { loadWechatConfig } from '../../src/config/wechat-config';
 import { ConversationPipeline, type KnowledgeReader } from '../../src/conversation/pipeline';
 import { Message } from '../../src/conversation/models';
 import { EventBus } from '../../src/events/bus';
-import { attachWechatyChannel } from '../../src/channels/wechaty/channel';
+import { attachWechatyChannel, wechatyUserId } from '../../src/channels/wechaty/channel';
 import { useTestDatabase } from '../support/database';
 import { scriptedUnderstander } from '../support/fake-understander';
 
@@ -69,8 +69,12 @@ describe('Wechaty channel (puppet-mock)', () => {
     const asker = mocker.createContact({ name: '群友小张' });
     const room = mocker.createRoom({ topic: '理赔咨询群', memberIdList: [me.id, asker.id] });
     asker.say('@安心保客服 请问怎么报案', [me]).to(room);
-    const message = await waitForAsync(() => Message.findOne({ channel: 'wechaty', userId: asker.id }).lean());
+    const message = await waitForAsync(() => Message.findOne({ channel: 'wechaty', userId: wechatyUserId(asker.id, room.id) }).lean());
     expect(message.text).toBe('请问怎么报案');
+    // The group conversation is the asker's in that group, apart from their private chat, and a push goes back there.
+    expect(await Message.countDocuments({ channel: 'wechaty', userId: asker.id })).toBe(0);
+    expect(await pusher.push(wechatyUserId(asker.id, room.id), [{ kind: 'text', text: '群里的回复' }])).toEqual({ ok: true });
+    expect(await pusher.push(wechatyUserId(asker.id, 'no-such-room'), [{ kind: 'text', text: 'x' }])).toMatchObject({ ok: false, reason: 'user_unreachable' });
   });
 
   it('does not answer an Official Account (its broadcasts, its auto-replies)', async () => {

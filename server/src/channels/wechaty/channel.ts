@@ -5,10 +5,23 @@ import { asPlainText } from '../../conversation/plain-text';
 import type { InboundMessage, OutboundMessage } from '../../conversation/types';
 import type { Logger } from '../../logging/logger';
 
+/**
+ * Who a conversation is with: the contact, or in a group the contact in that group (`room:<room>:<contact>`), so a
+ * question asked in a group is not answered by a "2" sent in private, and a push for it goes back to the group.
+ */
+export function wechatyUserId(contactId: string, roomId?: string): string {
+  return roomId ? `room:${roomId}:${contactId}` : contactId;
+}
+
+function parseWechatyUserId(userId: string): { contactId: string; roomId?: string } {
+  const inRoom = /^room:(.+):([^:]+)$/.exec(userId);
+  return inRoom ? { roomId: inRoom[1], contactId: inRoom[2] } : { contactId: userId };
+}
+
 /** The Wechaty message types the bot understands; everything else is ignored. */
 async function toInbound(message: Message, types: Wechaty['Message']['Type']): Promise<InboundMessage | undefined> {
   const talker = message.talker();
-  const base = { channel: 'wechaty' as const, userId: talker.id, dedupeKey: message.id, receivedAt: message.date() };
+  const base = { channel: 'wechaty' as const, userId: wechatyUserId(talker.id, message.room()?.id), dedupeKey: message.id, receivedAt: message.date() };
   switch (message.type()) {
     case types.Text:
       // In a group the text starts with "@bot": what the user asks is the rest ("@客服 2" picks choice 2).
@@ -54,10 +67,14 @@ export function attachWechatyChannel(bot: Wechaty, deps: { pipeline: Conversatio
 
   return {
     async push(userId: string, messages: OutboundMessage[]): Promise<PushOutcome> {
-      const contact = await bot.Contact.find({ id: userId });
-      if (!contact) return { ok: false, reason: 'user_unreachable', detail: `no contact ${userId}` };
+      const { contactId, roomId } = parseWechatyUserId(userId);
+      const contact = await bot.Contact.find({ id: contactId });
+      if (!contact) return { ok: false, reason: 'user_unreachable', detail: `no contact ${contactId}` };
+      const room = roomId ? await bot.Room.find({ id: roomId }) : undefined;
+      if (roomId && !room) return { ok: false, reason: 'user_unreachable', detail: `no room ${roomId}` };
       try {
-        for (const message of messages) await contact.say(asPlainText(message));
+        // In a group, addressed to the person it answers.
+        for (const message of messages) await (room ? room.say(asPlainText(message), contact) : contact.say(asPlainText(message)));
         return { ok: true };
       } catch (err) {
         return { ok: false, reason: 'failed', detail: err instanceof Error ? err.message : String(err) };
