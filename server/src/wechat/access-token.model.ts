@@ -21,3 +21,13 @@ const accessTokenSchema = new Schema(
 export type AccessTokenDocument = InferSchemaType<typeof accessTokenSchema>;
 
 export const AccessTokenModel = model('WeChatAccessToken', accessTokenSchema);
+
+/**
+ * Which instance spends the forced refresh after WeChat refused a token: `_id` = key + the refused token's hash,
+ * inserted once. A forced refresh can invalidate the token the previous one gave out, and WeChat allows one every
+ * 30 s, so two instances forcing at once would leave one of them with a dead token.
+ */
+export const AccessTokenRefreshClaim = model(
+  'WeChatAccessTokenRefreshClaim',
+  new Schema({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'wechat_access_token_refresh_claims', versionKey: false }),
+);

@@ -1,4 +1,5 @@
-import { AccessTokenModel } from './access-token.model';
+import { createHash } from 'node:crypto';
+import { AccessTokenModel, AccessTokenRefreshClaim } from './access-token.model';
 import { isDuplicateKey } from '../db/duplicate-key';
 
 /**
@@ -27,6 +28,8 @@ export interface AccessTokenStore {
   save(key: string, token: StoredAccessToken): Promise<void>;
   /** Drops the stored token only if it is still `accessToken`, so a newer one saved by another instance survives. */
   discard(key: string, accessToken: string): Promise<void>;
+  /** True for the one caller, on any instance, that may force a refresh to replace `rejected`. */
+  claimForcedRefresh?(key: string, rejected: string): Promise<boolean>;
 }
 
 
@@ -54,7 +57,20 @@ export const mongoAccessTokenStore: AccessTokenStore = {
   async discard(key, accessToken) {
     await AccessTokenModel.deleteOne({ _id: key, accessToken }).exec();
   },
+  async claimForcedRefresh(key, rejected) {
+    try {
+      await AccessTokenRefreshClaim.create({ _id: `${key}:${createHash('sha256').update(rejected).digest('hex').slice(0, 32)}`, at: new Date() });
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  },
 };
+
+/** How long an instance that lost the forced-refresh claim waits for the winner's token before forcing itself. */
+const FORCED_REFRESH_WAIT_MS = 3_000;
+const FORCED_REFRESH_POLL_MS = 100;
 
 /** What API wrappers need: a token, and the refresh-once-and-retry-once rule around a call. */
 export interface AccessTokenProvider {
@@ -72,6 +88,8 @@ export interface AccessTokenCacheOptions {
   now?: () => number;
   /** Refresh this long before expiry (§3.1: 300 s). */
   refreshMarginSeconds?: number;
+  /** One refresh at a time per key in this process (injectable so a test can play a second process). */
+  lock?: <T>(key: string, work: () => Promise<T>) => Promise<T>;
 }
 
 /** Per-key lock for this process: whoever waits re-checks the cache after the holder's refresh, so one fetch serves all. */
@@ -99,6 +117,7 @@ export class AccessTokenCache implements AccessTokenProvider {
   private readonly store: AccessTokenStore;
   private readonly now: () => number;
   private readonly refreshMarginMs: number;
+  private readonly lock: <T>(key: string, work: () => Promise<T>) => Promise<T>;
   /** Saves a database read per call while the token is fresh. */
   private memo: StoredAccessToken | undefined;
 
@@ -109,12 +128,13 @@ export class AccessTokenCache implements AccessTokenProvider {
     this.store = options.store ?? mongoAccessTokenStore;
     this.now = options.now ?? Date.now;
     this.refreshMarginMs = (options.refreshMarginSeconds ?? 300) * 1000;
+    this.lock = options.lock ?? withKeyLock;
   }
 
   async getAccessToken(): Promise<string> {
     const memo = this.freshMemo();
     if (memo) return memo;
-    return withKeyLock(this.key, () => this.freshToken(undefined));
+    return this.lock(this.key, () => this.freshToken(undefined));
   }
 
   /**
@@ -127,7 +147,7 @@ export class AccessTokenCache implements AccessTokenProvider {
       return await call(used);
     } catch (error) {
       if (!this.isTokenError(error)) throw error;
-      const replacement = await withKeyLock(this.key, () => this.freshToken(used));
+      const replacement = await this.lock(this.key, () => this.freshToken(used));
       return call(replacement);
     }
   }
@@ -152,12 +172,32 @@ export class AccessTokenCache implements AccessTokenProvider {
       return stored.accessToken;
     }
     let fetched = await this.fetchToken({ forceRefresh: false });
-    // The stable-token endpoint may hand back the token WeChat just refused; only then spend a forced refresh.
-    if (fetched.accessToken === rejected) fetched = await this.fetchToken({ forceRefresh: true });
+    // The stable-token endpoint may hand back the token WeChat just refused; only then spend a forced refresh, and
+    // only one instance does: the others take the token it saves.
+    if (rejected !== undefined && fetched.accessToken === rejected) {
+      const mine = (await this.store.claimForcedRefresh?.(this.key, rejected)) ?? true;
+      const theirs = mine ? undefined : await this.tokenSavedBySomeoneElse(rejected);
+      if (theirs) {
+        this.memo = theirs;
+        return theirs.accessToken;
+      }
+      fetched = await this.fetchToken({ forceRefresh: true });
+    }
     const token = this.toStored(fetched);
     await this.store.save(this.key, token);
     this.memo = token;
     return token.accessToken;
+  }
+
+  /** The token another instance saves after its forced refresh, if it comes within a few seconds. */
+  private async tokenSavedBySomeoneElse(rejected: string): Promise<StoredAccessToken | undefined> {
+    const deadline = Date.now() + FORCED_REFRESH_WAIT_MS; // real time, whatever clock the cache is given
+    for (;;) {
+      const stored = await this.store.load(this.key);
+      if (stored && stored.accessToken !== rejected && this.now() < stored.expiresAt.getTime()) return stored;
+      if (Date.now() >= deadline) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, FORCED_REFRESH_POLL_MS));
+    }
   }
 
   private toStored(fetched: FetchedAccessToken): StoredAccessToken {

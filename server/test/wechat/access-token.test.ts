@@ -184,6 +184,51 @@ describe('AccessTokenCache (§3.1)', () => {
     expect(source.calls).toEqual([{ forceRefresh: false }, { forceRefresh: false }, { forceRefresh: true }]);
   });
 
+  it('two instances refused the same token: one forced refresh between them, and both use its token', async () => {
+    // One WeChat: the stable endpoint hands back its current token until someone forces a refresh, which replaces
+    // it and invalidates the one before (so a second instance forcing would kill the first one's new token).
+    let current = 'token-old';
+    const invalid = new Set<string>();
+    const forced: string[] = [];
+    const fetchToken: FetchAccessToken = async ({ forceRefresh }) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (forceRefresh) {
+        invalid.add(current);
+        current = `token-forced-${forced.length + 1}`;
+        forced.push(current);
+      }
+      return { accessToken: current, expiresInSeconds: 7200 };
+    };
+    const claims = new Set<string>();
+    const store = Object.assign(new MemoryStore(), {
+      async claimForcedRefresh(key: string, rejected: string) {
+        const id = `${key}:${rejected}`;
+        if (claims.has(id)) return false;
+        claims.add(id);
+        return true;
+      },
+    });
+    const key = uniqueKey();
+    // Each its own process: no shared in-process lock.
+    const ownProcess = <T>(_key: string, work: () => Promise<T>) => work();
+    const instances = [0, 1].map(() => new AccessTokenCache({ key, fetchToken, isTokenError: tokenError, store, lock: ownProcess }));
+    await Promise.all(instances.map((cache) => cache.getAccessToken()));
+    invalid.add('token-old'); // WeChat stops accepting it (another app secret reset, say) while still handing it out
+    const used = await Promise.all(instances.map((cache) => cache.withAccessToken(async (token) => {
+      if (invalid.has(token)) throw new WeChatApiError(40001, 'invalid credential', '/x');
+      return token;
+    })));
+    expect(forced).toEqual(['token-forced-1']);
+    expect(used).toEqual(['token-forced-1', 'token-forced-1']);
+  });
+
+  it('the shared store grants one forced refresh per refused token, across instances', async () => {
+    const key = uniqueKey();
+    expect(await mongoAccessTokenStore.claimForcedRefresh!(key, 'refused-1')).toBe(true);
+    expect(await mongoAccessTokenStore.claimForcedRefresh!(key, 'refused-1')).toBe(false);
+    expect(await mongoAccessTokenStore.claimForcedRefresh!(key, 'refused-2')).toBe(true);
+  });
+
   it('a failed fetch reaches the caller and the next call tries again', async () => {
     const store = new MemoryStore();
     let fail = true;
