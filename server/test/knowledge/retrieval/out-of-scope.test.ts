@@ -188,6 +188,11 @@ describe('confidence on questions the knowledge does not cover', () => {
     // Money not arrived: a claim's payout and a refund share every word but one.
     ['理赔的钱怎么还没到账', /payment\/when-paid/],
     ['保费退款怎么还没到账', /refund-timing\/refund-not-received/],
+    // 过户 is not 过期; 不计免赔 is a car term; paying once or several times is about multiple payouts.
+    ['过户以后车险怎么弄', /auto\/car-transfer/],
+    ['重疾险赔付三次和赔付一次的区别', /critical-illness\/multiple-payout/],
+    ['车险里的不计免赔是啥', /auto\/full-coverage/],
+    ['医疗险的免赔额是什么意思', /medical\/deductible/],
   ])('general questions keep their answers: %s', (query, expected) => {
     const [top] = full.search(query, 5);
     expect(top.id).toMatch(expected);
