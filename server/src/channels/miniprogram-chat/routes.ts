@@ -73,6 +73,13 @@ function toChat(doc: MessageDoc): ChatMessage[] {
 const changedAt = (doc: MessageDoc) => new Date(doc.updatedAt ?? doc.createdAt);
 
 /**
+ * The last poll of a burst hands back a cursor this far behind the server's clock (or its newest message, if older):
+ * a message stored late with an earlier time (another instance's clock, a group commit that landed after a newer
+ * message) is then still after the cursor. The client merges by id, so what it sees twice shows once.
+ */
+const SETTLE_MS = 5_000;
+
+/**
  * Up to `limit` messages changed after `after`, oldest first. The cursor is a time and the next poll asks for what
  * is strictly newer, so a page must not end between two messages of the same time: those would never be sent.
  */
@@ -85,6 +92,12 @@ async function changedSince(conversationId: string, after: Date, limit: number):
   if (page.length) return page;
   // More than a page share one time: send them all at once rather than never getting past it.
   return Message.find({ ...filter, updatedAt: new Date(cut) }).sort({ _id: 1 }).lean<MessageDoc[]>();
+}
+
+/** Where the next poll starts: past a full page (more follow at once), else settled a little behind now. */
+function cursorAfter(docs: MessageDoc[], pageWasFull: boolean): Date {
+  const newest = changedAt(docs[docs.length - 1]);
+  return pageWasFull ? newest : new Date(Math.min(newest.getTime(), Date.now() - SETTLE_MS));
 }
 
 const clientMessageIdField = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8–64 letters, digits, "-" or "_"');
@@ -186,8 +199,8 @@ export function miniProgramChatRoutes(deps: {
     ctx.body = {
       messages,
       state: conversation?.state ?? 'bot',
-      // The next poll asks for what changed after the newest message seen.
-      cursor: docs.length ? changedAt(docs[docs.length - 1]).toISOString() : query.after ?? null,
+      // The next poll asks for what changed after the newest message seen; after the last page, a few seconds earlier.
+      cursor: docs.length ? cursorAfter(docs, Boolean(query.after) && docs.length >= query.limit).toISOString() : query.after ?? null,
     };
   });
 
