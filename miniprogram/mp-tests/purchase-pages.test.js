@@ -5,21 +5,10 @@
  */
 const path = require('path');
 const { loadTaroPage, deepQuery, textOf, waitFor } = require('./taro-simulate');
-const { fakeBackend } = require('./fake-backend');
+const { fakeBackend, accident } = require('./fake-backend');
 
 const DIST = path.resolve(__dirname, '../dist');
 
-const accident = {
-  id: 'accident', name: '安心保·综合意外险', category: '意外险', summary: '一年期意外保障',
-  insuredAge: { minYears: 18, maxYears: 65 }, policyholderMinAge: 18, insuredRelations: ['self', 'spouse', 'parent'],
-  coolingOffDays: 0, waitingPeriodDays: 0, renewable: true, beneficiary: 'designatable',
-  sumInsured: { minFen: 10000000, maxFen: 100000000, stepFen: 10000000, maxByAge: [] },
-  terms: [{ id: 'one-year', label: '1年', coverage: { years: 1 } }],
-  plans: [{ id: 'basic', name: '基础版', benefits: ['意外身故，赔付100%保额'] }],
-  options: [],
-  healthQuestions: [{ id: 'high-risk-occupation', text: '被保险人是否从事高风险职业？' }],
-  claimDocuments: ['被保险人身份证'],
-};
 
 function residentId(birthDate, sequence = '123') {
   const first17 = `110101${birthDate.replace(/-/g, '')}${sequence}`;

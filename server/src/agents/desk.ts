@@ -42,7 +42,7 @@ import {
   type SessionEndReason,
 } from './models';
 import { chooseAgent, expectedWaitMinutes, isStaffed, queueOrder, skillScore, type RoutingRequest } from './routing';
-import { isDuplicateKey } from '../db/duplicate-key';
+import { insertedOnce, isDuplicateKey } from '../db/duplicate-key';
 
 /** Knowledge suggestions for a text, best first (wired to the knowledge base by the platform). */
 export type SuggestFn = (text: string) => Suggestion[] | Promise<Suggestion[]>;
@@ -468,14 +468,8 @@ export class AgentDesk {
     await this.deps.audit.record({ actor: 'system', action: 'session.pending_delivered', sessionId: session._id, conversationId: session.conversationId, detail: { count: sent.length } });
   }
 
-  private async claimHeldReply(replyId: string): Promise<boolean> {
-    try {
-      await HeldReplyClaim.create({ _id: replyId, at: this.now });
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+  private claimHeldReply(replyId: string): Promise<boolean> {
+    return insertedOnce(() => HeldReplyClaim.create({ _id: replyId, at: this.now }));
   }
 
   /** The conversation was closed elsewhere (the customer left, a timeout): the session ends with it. */
@@ -718,20 +712,30 @@ export class AgentDesk {
     const handedBack: string[] = [];
     for (const session of held) {
       const requeued = session.state === 'active'
-        ? await HumanSession.updateOne(
-          { _id: session._id, state: 'active', agentId },
-          { $set: { state: 'queued', transferredBy: agentId, queuedAt: this.now }, $unset: { agentId: 1, acceptedAt: 1, queueNoticeAt: 1, targetAgentId: 1, targetTeam: 1 }, $push: { passedBy: agentId } },
-        )
-        : await HumanSession.updateOne(
-          { _id: session._id, state: 'offered', offeredTo: agentId },
-          { $set: { state: 'queued' }, $unset: { offeredTo: 1, offeredAt: 1, offerExpiresAt: 1, targetAgentId: 1, targetTeam: 1 }, $push: { passedBy: agentId } },
-        );
+        ? await this.requeueLive(session._id, agentId)
+        : await this.requeueOffer(session._id, agentId);
       if (requeued.modifiedCount !== 1) continue;
       await this.released(agentId, session._id);
       await this.deps.audit.record({ actor: 'system', action: 'session.handed_back', sessionId: session._id, conversationId: session.conversationId, detail: { agentId, was: session.state } });
       handedBack.push(session._id);
     }
     return handedBack;
+  }
+
+  /** An offer back to the queue, the agent it was offered to passed over next time, unless it changed meanwhile. */
+  private requeueOffer(sessionId: string, agentId: string) {
+    return HumanSession.updateOne(
+      { _id: sessionId, state: 'offered', offeredTo: agentId },
+      { $set: { state: 'queued' }, $unset: { offeredTo: 1, offeredAt: 1, offerExpiresAt: 1, targetAgentId: 1, targetTeam: 1 }, $push: { passedBy: agentId } },
+    );
+  }
+
+  /** A live session back to the queue, passed on by its agent (the next agent's card says who), unless it changed hands. */
+  private requeueLive(sessionId: string, agentId: string, unchanged: Partial<Pick<HumanSessionRecord, 'lastUserMessageAt'>> = {}) {
+    return HumanSession.updateOne(
+      { _id: sessionId, state: 'active', agentId, ...unchanged },
+      { $set: { state: 'queued', transferredBy: agentId, queuedAt: this.now }, $unset: { agentId: 1, acceptedAt: 1, queueNoticeAt: 1, targetAgentId: 1, targetTeam: 1 }, $push: { passedBy: agentId } },
+    );
   }
 
   /** Sessions still held by agents who are off (set off elsewhere, or dropped from agents.yaml): back to the queue. */
@@ -761,10 +765,8 @@ export class AgentDesk {
       const answered = session.lastAgentReplyAt && new Date(session.lastAgentReplyAt).getTime() >= waitingSince;
       if (answered || this.now.getTime() - waitingSince < limitMs) continue;
       const agentId = session.agentId!;
-      const requeued = await HumanSession.updateOne(
-        { _id: session._id, state: 'active', agentId, ...(session.lastUserMessageAt ? { lastUserMessageAt: session.lastUserMessageAt } : {}) },
-        { $set: { state: 'queued', transferredBy: agentId, queuedAt: this.now }, $unset: { agentId: 1, acceptedAt: 1, queueNoticeAt: 1, targetAgentId: 1, targetTeam: 1 }, $push: { passedBy: agentId } },
-      );
+      // Not if the customer wrote meanwhile (another instance relayed it): judged again on the next sweep.
+      const requeued = await this.requeueLive(session._id, agentId, session.lastUserMessageAt ? { lastUserMessageAt: session.lastUserMessageAt } : {});
       if (requeued.modifiedCount !== 1) continue;
       await this.released(agentId, session._id);
       await this.deps.audit.record({ actor: 'system', action: 'session.unanswered', sessionId: session._id, conversationId: session.conversationId, detail: { agentId } });
@@ -798,10 +800,7 @@ export class AgentDesk {
     const lapsed = await HumanSession.find({ state: 'offered', offerExpiresAt: { $lte: now } }).lean<HumanSessionRecord[]>();
     for (const session of lapsed) {
       const agentId = session.offeredTo!;
-      const requeued = await HumanSession.updateOne(
-        { _id: session._id, state: 'offered', offeredTo: agentId },
-        { $set: { state: 'queued' }, $unset: { offeredTo: 1, offeredAt: 1, offerExpiresAt: 1, targetAgentId: 1, targetTeam: 1 }, $push: { passedBy: agentId } },
-      );
+      const requeued = await this.requeueOffer(session._id, agentId);
       if (requeued.modifiedCount !== 1) continue;
       report.lapsedOffers.push(session._id);
       await this.released(agentId, session._id);

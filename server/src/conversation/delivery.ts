@@ -4,7 +4,8 @@ import type { ChannelName, OutboundMessage } from './types';
 export type PushOutcome =
   | { ok: true }
   /** The channel will not take more messages now (Official Account: 48 h window closed or 5-message quota used). */
-  | { ok: false; reason: 'window_closed' | 'quota_exhausted' | 'user_unreachable' | 'failed'; detail?: string };
+  /** `nothingSent`: the channel received none of it (no token, a rate limit), so trying again later cannot send it twice. */
+  | { ok: false; reason: 'window_closed' | 'quota_exhausted' | 'user_unreachable' | 'failed'; detail?: string; nothingSent?: true };
 
 /** One per channel: how to reach a user of that channel without an open request. */
 export interface ChannelPusher {

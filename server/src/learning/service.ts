@@ -16,7 +16,7 @@ import {
   KnowledgeCandidate, UnansweredQuestion,
   type CandidateState, type KnowledgeCandidateRecord, type SuggestedAnswer, type UnansweredQuestionRecord,
 } from './models';
-import { isDuplicateKey } from '../db/duplicate-key';
+import { insertedOnce, isDuplicateKey } from '../db/duplicate-key';
 import { LeaseBusyError, withLease } from '../db/lease';
 
 /**
@@ -120,16 +120,10 @@ export class LearningService {
     const text = question.text.trim();
     if (phrasingKey(text).length < 3 || /^[\d\s第选个.。]+$/.test(text)) return false;
     if (isRejection(text) || isAffirmation(text) || pickedNumber(text) !== undefined) return false;
-    try {
-      await UnansweredQuestion.create({
-        _id: question.messageId, conversationId: question.conversationId, text: text.slice(0, 500), at: question.at,
-        confidence: question.confidence, agentReplyChecked: false,
-      });
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+    return insertedOnce(() => UnansweredQuestion.create({
+      _id: question.messageId, conversationId: question.conversationId, text: text.slice(0, 500), at: question.at,
+      confidence: question.confidence, agentReplyChecked: false,
+    }));
   }
 
   /** The knowledge base's questions, analysed once per change of the published set. */

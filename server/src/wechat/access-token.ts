@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AccessTokenModel, AccessTokenRefreshClaim } from './access-token.model';
-import { isDuplicateKey } from '../db/duplicate-key';
+import { insertedOnce, isDuplicateKey } from '../db/duplicate-key';
 
 /**
  * access_token cache (spec §3.1): shared through MongoDB by every instance, refreshed ahead of expiry, one refresh at
@@ -57,14 +57,9 @@ export const mongoAccessTokenStore: AccessTokenStore = {
   async discard(key, accessToken) {
     await AccessTokenModel.deleteOne({ _id: key, accessToken }).exec();
   },
-  async claimForcedRefresh(key, rejected) {
-    try {
-      await AccessTokenRefreshClaim.create({ _id: `${key}:${createHash('sha256').update(rejected).digest('hex').slice(0, 32)}`, at: new Date() });
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+  claimForcedRefresh(key, rejected) {
+    const id = `${key}:${createHash('sha256').update(rejected).digest('hex').slice(0, 32)}`;
+    return insertedOnce(() => AccessTokenRefreshClaim.create({ _id: id, at: new Date() }));
   },
 };
 

@@ -1,10 +1,13 @@
-import { officialAccountPusher, wasNothingSent } from '../../src/channels/official-account/pusher';
+import { officialAccountPusher } from '../../src/channels/official-account/pusher';
+import type { PushOutcome } from '../../src/conversation/delivery';
 import { OFFICIAL_ACCOUNT_TEXT_BYTES, passiveReplyText } from '../../src/channels/official-account/render';
 import type { OutboundMessage } from '../../src/conversation/types';
 import { AccessTokenModel } from '../../src/wechat/access-token.model';
 import { WeChatAppApi, WeChatHttpClient } from '../../src/wechat/api-client';
 import { FAKE_APP, FakeWeChatApi } from '../fakes/wechat-api';
 import { useTestDatabase } from '../support/database';
+
+const wasNothingSent = (outcome: PushOutcome) => !outcome.ok && outcome.nothingSent === true;
 
 useTestDatabase(__filename);
 

@@ -10,9 +10,6 @@ import {
 } from '../../wechat/api-client';
 import { customServiceMessages } from './render';
 
-/** A push outcome that may also say that WeChat received nothing, so trying again later cannot send it twice. */
-export type OfficialAccountPushOutcome = PushOutcome & { nothingSent?: true };
-
 const TOKEN_ENDPOINTS = new Set(['/cgi-bin/stable_token', '/cgi-bin/token']);
 /** 45009 / 45011: frequency limits; WeChat refused the send, it may take it later. */
 const RATE_LIMITED = [45009, 45011];
@@ -26,12 +23,10 @@ function failedBeforeSending(err: unknown): boolean {
   return isWeChatErrcode(err, ...RATE_LIMITED);
 }
 
-export const wasNothingSent = (outcome: PushOutcome): boolean => (outcome as OfficialAccountPushOutcome).nothingSent === true;
-
 /** Messages to a follower outside a reply go through the customer-service message API (§3.2). */
 export function officialAccountPusher(api: Pick<WeChatAppApi, 'sendCustomMessage'>): ChannelPusher {
   return {
-    async push(openId: string, messages: OutboundMessage[]): Promise<OfficialAccountPushOutcome> {
+    async push(openId: string, messages: OutboundMessage[]): Promise<PushOutcome> {
       let sent = 0;
       for (const message of customServiceMessages(openId, messages)) {
         try {

@@ -7,7 +7,6 @@ import { Message, type MessageDoc } from '../../conversation/models';
 import type { InboundMessage, OutboundMessage, PipelineResult } from '../../conversation/types';
 import type { Logger } from '../../logging/logger';
 import { isDuplicateKey } from '../../db/duplicate-key';
-import { wasNothingSent } from './pusher';
 
 /** A push WeChat never received is retried by the recovery sweep until the user's 48 h window would be over. */
 const RETRY_UNSENT_FOR_MS = 48 * 3_600_000;
@@ -167,7 +166,7 @@ export class ReplyDelivery {
     if (!(await claim(sendClaimId))) return false;
     const replies = (message.replies ?? []) as OutboundMessage[];
     const outcome = replies.length ? await this.deps.pusher.push(message.userId, replies) : { ok: true as const };
-    if (!outcome.ok && wasNothingSent(outcome) && Date.now() - new Date(owed.createdAt).getTime() < RETRY_UNSENT_FOR_MS) {
+    if (!outcome.ok && outcome.nothingSent && Date.now() - new Date(owed.createdAt).getTime() < RETRY_UNSENT_FOR_MS) {
       // WeChat received nothing (no access_token, a rate limit): still owed. Giving the send claim back lets the
       // next recovery sweep try again, and the claim still keeps it to one push.
       await DeliveryClaim.deleteOne({ _id: sendClaimId });

@@ -1,5 +1,5 @@
 import mongoose, { Schema } from 'mongoose';
-import { isDuplicateKey } from '../../db/duplicate-key';
+import { insertedOnce } from '../../db/duplicate-key';
 
 /**
  * Callbacks already taken, keyed `{corpId}:{agentId}:{MsgId or event key}`: WeCom's retries and replayed requests
@@ -15,14 +15,8 @@ export const WeComCallbackReceipt = mongoose.model('WeComCallbackReceipt', recei
 
 
 /** True when this delivery is new (and now claimed); false for a retry or replay. */
-export async function claimWeComCallback(key: string, at: Date): Promise<boolean> {
-  try {
-    await WeComCallbackReceipt.create({ _id: key, at });
-    return true;
-  } catch (err) {
-    if (isDuplicateKey(err)) return false;
-    throw err;
-  }
+export function claimWeComCallback(key: string, at: Date): Promise<boolean> {
+  return insertedOnce(() => WeComCallbackReceipt.create({ _id: key, at }));
 }
 
 /** Lets a retry run again after the handling failed. */

@@ -29,10 +29,10 @@
   function pct(v) { return v === null || v === undefined ? '—' : (v * 100).toFixed(1) + '%'; }
   // Times in China's zone, whatever zone the manager's computer is set to (a PC on UTC drew the charts 8 hours off).
   var TIME_ZONE = 'Asia/Shanghai';
+  var PARTS = new Intl.DateTimeFormat('en-GB', { timeZone: TIME_ZONE, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   function partsOf(iso) {
     var parts = {};
-    new Intl.DateTimeFormat('en-GB', { timeZone: TIME_ZONE, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-      .formatToParts(new Date(iso)).forEach(function (p) { parts[p.type] = p.value; });
+    PARTS.formatToParts(new Date(iso)).forEach(function (p) { parts[p.type] = p.value; });
     return parts;
   }
   function hhmm(iso) { var p = partsOf(iso); return p.hour + ':' + p.minute; }
