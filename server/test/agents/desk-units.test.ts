@@ -124,6 +124,11 @@ describe('configuration', () => {
     expect(slaTargetsOf(config).high.clock).toBe('service');
   });
 
+  it('refuses an unanswered-session limit that is no positive number of minutes, naming the field', () => {
+    expect(parseAgentDeskConfig(TEST_DESK_CONFIG).session.unansweredMinutes).toBe(10); // the default
+    expect(() => parseAgentDeskConfig({ ...TEST_DESK_CONFIG, session: { unansweredMinutes: 0 } })).toThrow(/session\.unansweredMinutes/);
+  });
+
   it('refuses service hours it cannot use, naming the field', () => {
     const broken = { ...TEST_DESK_CONFIG, serviceHours: { timezone: 'Asia/Shanghai', weekly: { mon: ['9点-21点'] } } };
     expect(() => parseAgentDeskConfig(broken)).toThrow(

@@ -1,5 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { addYears, ageOn } from '../../src/insurance/dates';
-import { loadProductCatalog, parseProduct } from '../../src/insurance/products';
+import { loadProductCatalog, parseProduct, PRODUCTS_DIR } from '../../src/insurance/products';
 import { quote, QuoteInputError, type QuoteRequest } from '../../src/insurance/quote';
 import { readIdCard } from '../../src/insurance/validation';
 import { idCardFor, withWrongCheckChar } from './support/people';
@@ -24,6 +26,12 @@ describe('product catalog (knowledge/products)', () => {
     expect(problems.some((p) => p.startsWith('bad.yaml: category'))).toBe(true);
     expect(problems.some((p) => p.startsWith('bad.yaml: coolingOffDays'))).toBe(true);
     expect(problems.some((p) => p.startsWith('bad.yaml: plans'))).toBe(true);
+  });
+
+  it('refuses a plan payout limit below the sum insured, naming the plan field', () => {
+    const source = fs.readFileSync(path.join(PRODUCTS_DIR, 'critical-illness.yaml'), 'utf8').replace('percentOfSumInsured: 180', 'percentOfSumInsured: 50');
+    const { problems } = parseProduct('critical-illness.yaml', source);
+    expect(problems.some((p) => /^critical-illness\.yaml: plans\.0\.payoutLimit\.percentOfSumInsured/.test(p))).toBe(true);
   });
 });
 
